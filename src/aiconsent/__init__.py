@@ -1,0 +1,41 @@
+"""aiconsent: AI-training consent metadata — vocabulary, validator and evaluation engine.
+
+Heavy modules are imported on first use, so `import aiconsent` and the command line start fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aiconsent.validation.issues import FileReport, Issue, ValidationReport
+    from aiconsent.validation.validate import validate
+
+__all__ = [
+    "FileReport",
+    "Issue",
+    "ValidationReport",
+    "validate",
+]
+
+_LAZY = {
+    "validate": "aiconsent.validation.validate",
+    "Issue": "aiconsent.validation.issues",
+    "FileReport": "aiconsent.validation.issues",
+    "ValidationReport": "aiconsent.validation.issues",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'aiconsent' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
