@@ -8,17 +8,28 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from aiconsent.model import ConsentDeclaration, DatasetConsent, Party, Rule, Target
     from aiconsent.validation.issues import FileReport, Issue, ValidationReport
     from aiconsent.validation.validate import validate
 
 __all__ = [
+    "ConsentDeclaration",
+    "DatasetConsent",
     "FileReport",
     "Issue",
+    "Party",
+    "Rule",
+    "Target",
     "ValidationReport",
     "validate",
 ]
 
 _LAZY = {
+    "ConsentDeclaration": "aiconsent.model",
+    "DatasetConsent": "aiconsent.model",
+    "Party": "aiconsent.model",
+    "Rule": "aiconsent.model",
+    "Target": "aiconsent.model",
     "validate": "aiconsent.validation.validate",
     "Issue": "aiconsent.validation.issues",
     "FileReport": "aiconsent.validation.issues",

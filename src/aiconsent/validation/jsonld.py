@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
+from urllib.parse import urljoin
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -140,8 +141,9 @@ def uses_native_context(context: Any) -> bool:
 class _Expander:
     """Turns one node in the v1 context into triples, recording pointers and dropped keys."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, base: str) -> None:
         self.label = label
+        self.base = base
         self.counter = 0
         self.part = GraphPart()
         self.dropped: list[str] = []
@@ -216,7 +218,10 @@ class _Expander:
         if value.startswith("_:"):
             return f"_:{self.label}{value[2:]}"
         expanded = self._compact(value, context)
-        return expanded if _ABSOLUTE_IRI.match(expanded) else None
+        if _ABSOLUTE_IRI.match(expanded):
+            return expanded
+        resolved = urljoin(self.base, expanded) if self.base else expanded
+        return resolved if _ABSOLUTE_IRI.match(resolved) else None
 
     @staticmethod
     def _compact(value: str, context: dict[str, TermDefinition]) -> str:
@@ -306,7 +311,7 @@ def _nested_context_urls(value: Any) -> Iterator[tuple[str, str]]:
             stack.extend((inner, child(pointer, index)) for index, inner in enumerate(item))
 
 
-def _expand_with_pyld(node: Node, label: str) -> tuple[GraphPart | None, list[Issue]]:
+def _expand_with_pyld(node: Node, label: str, base: str) -> tuple[GraphPart | None, list[Issue]]:
     from pyld import jsonld
 
     issues: list[Issue] = []
@@ -326,7 +331,7 @@ def _expand_with_pyld(node: Node, label: str) -> tuple[GraphPart | None, list[Is
     if issues:
         return None, issues
     dropped: list[str | None] = []
-    options = {"documentLoader": _loader(), "base": None}
+    options = {"documentLoader": _loader(), "base": base}
     try:
         expanded = jsonld.expand(document, options, on_property_dropped=dropped.append)
         dataset = jsonld.to_rdf(expanded, {"documentLoader": _loader()})
@@ -397,35 +402,39 @@ def _dropped_issue(pointer: str) -> Issue:
 # -- the layer -----------------------------------------------------------------------------
 
 
-def expand_node(node: Node, label: str) -> tuple[GraphPart | None, list[Issue]]:
-    """Expand one node to RDF; return its graph part, or None and the issues that stop it."""
+def expand_node(node: Node, label: str, base: str) -> tuple[GraphPart | None, list[Issue]]:
+    """Expand one node to RDF; return its graph part, or None and the issues that stop it.
+
+    base is the document's own URL (file:// for a local file): relative references, such as a
+    manifest path, resolve against it as JSON-LD says.
+    """
     issues: list[Issue] = []
     if node.context is None:
         issues.append(
             Issue.make("AIC304", "no @context; read with https://w3id.org/aiconsent/v1", node.pointer)
         )
     if uses_native_context(node.context) and not _needs_pyld(node.value):
-        expander = _Expander(label)
+        expander = _Expander(label, base)
         expander.node(node.value, node.pointer, _active_context())
         if expander.dropped:
             issues.extend(_dropped_issue(pointer) for pointer in expander.dropped)
             return None, issues
         return expander.part, issues
     node_for_pyld = node if node.context is not None else Node(node.value, node.pointer, CONTEXT_URL, node.document)
-    part, problems = _expand_with_pyld(node_for_pyld, label)
+    part, problems = _expand_with_pyld(node_for_pyld, label, base)
     return part, issues + problems
 
 
-def native_triples(value: dict[str, Any], label: str = "n0") -> list[Triple]:
+def native_triples(value: dict[str, Any], label: str = "n0", base: str = "file:///input.jsonld") -> list[Triple]:
     """The native expander's triples for one node (used by tests against pyld)."""
-    expander = _Expander(label)
+    expander = _Expander(label, base)
     expander.node(value, "", _active_context())
     return expander.part.triples
 
 
-def pyld_triples(value: dict[str, Any], label: str = "n0") -> list[Triple]:
+def pyld_triples(value: dict[str, Any], label: str = "n0", base: str = "file:///input.jsonld") -> list[Triple]:
     """pyld's triples for one node, with the offline loader (used by tests)."""
-    part, issues = _expand_with_pyld(Node(value, "", value.get("@context", CONTEXT_URL), 0), label)
+    part, issues = _expand_with_pyld(Node(value, "", value.get("@context", CONTEXT_URL), 0), label, base)
     if part is None:
         raise ValueError("; ".join(issue.message for issue in issues))
     return part.triples

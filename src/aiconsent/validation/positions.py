@@ -56,7 +56,7 @@ def _skip(text: str, position: int) -> int:
 
 
 def _scan(text: str, position: int, prefix: str, positions: dict[str, int]) -> None:
-    """Walk one JSON value; record the offset of each value (of each key, for members)."""
+    """Walk one JSON value and record the offset where each value starts."""
     import json
 
     position = _skip(text, position)
@@ -100,7 +100,6 @@ def _scan(text: str, position: int, prefix: str, positions: dict[str, int]) -> N
             if stack and stack[-1][0] == "object" and after < len(text) and text[after] == ":":
                 key = json.loads(match.group())
                 pending = f"{stack[-1][1]}/{escape(key)}"
-                positions.setdefault(pending, position)
                 position = after + 1
                 continue
             positions.setdefault(pending, position)

@@ -88,14 +88,16 @@ def validate_file(path: str | os.PathLike[str], options: Options = Options()) ->
         raise InputError(f"{name}: permission denied") from None
     except OSError as error:
         raise InputError(f"{name}: cannot be read ({error.strerror or error})") from None
-    return validate_bytes(data, name, options)
+    return validate_bytes(data, name, options, base=file.resolve().as_uri())
 
 
-def validate_bytes(data: bytes, name: str = "<bytes>", options: Options = Options()) -> FileReport:
-    """Validate the bytes of one file."""
+def validate_bytes(
+    data: bytes, name: str = "<bytes>", options: Options = Options(), *, base: str | None = None
+) -> FileReport:
+    """Validate the bytes of one file; base is its URL, for relative references."""
     parsed = parse_bytes(data, max_bytes=options.max_bytes, max_depth=options.max_depth)
     issues = list(parsed.issues)
-    issues.extend(_later_layers(parsed, options))
+    issues.extend(_later_layers(parsed, options, base or f"file:///{name.lstrip('/')}"))
     return FileReport(name, _ordered(issues), len(parsed.documents))
 
 
@@ -106,7 +108,7 @@ def validate_value(value: Any, name: str = "<value>", options: Options = Options
     return validate_bytes(json.dumps(value).encode("utf-8"), name, options)
 
 
-def _later_layers(parsed: ParsedFile, options: Options) -> list[Issue]:
+def _later_layers(parsed: ParsedFile, options: Options, base: str) -> list[Issue]:
     broken = has_bad_values(parsed)
     documents = [document for document in parsed.documents if document.index not in broken]
     issues: list[Issue] = []
@@ -118,13 +120,16 @@ def _later_layers(parsed: ParsedFile, options: Options) -> list[Issue]:
                 issues.extend(found)
                 schema_errors.extend(i.path for i in found if i.severity == "error")
     nodes = [node for document in documents for node in nodes_of(document.value, document.prefix, document.index)]
-    clean = [node for node in nodes if not _has_error_within(node.pointer, schema_errors)]
+    clean_positions = {
+        position for position, node in enumerate(nodes) if not _has_error_within(node.pointer, schema_errors)
+    }
+    clean = [nodes[position] for position in sorted(clean_positions)]
     if "jsonld" in options.layers:
         parts: list[tuple[Node, GraphPart]] = []
         for index, node in enumerate(nodes):
-            part, found = expand_node(node, f"n{index}")
+            part, found = expand_node(node, f"n{index}", base)
             issues.extend(found)
-            if part is not None and node in clean and not any(i.severity == "error" for i in found):
+            if part is not None and index in clean_positions and not any(i.severity == "error" for i in found):
                 parts.append((node, part))
         if "shacl" in options.layers and parts:
             issues.extend(_shacl(parts, parsed))
@@ -176,7 +181,11 @@ def _resolve(parsed: ParsedFile, pointer: str) -> Any:
 
 
 def _has_error_within(pointer: str, errors: list[str]) -> bool:
-    return any(error == pointer or error.startswith(pointer + "/") for error in errors)
+    """Whether an error lies at pointer or below it (errors is short; documents are many)."""
+    if not errors:
+        return False
+    below = pointer + "/"
+    return any(error == pointer or error.startswith(below) for error in errors)
 
 
 def _ordered(issues: list[Issue]) -> tuple[Issue, ...]:

@@ -1,0 +1,45 @@
+"""Helpers for tests: every example and vector file, and the nodes inside them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+VECTORS = ROOT / "tests" / "vectors"
+
+
+def example_files() -> list[Path]:
+    """Every bundled example (.jsonld, .json, .jsonl)."""
+    return sorted(p for p in EXAMPLES.iterdir() if p.suffix in {".jsonld", ".json", ".jsonl"})
+
+
+def valid_vector_files() -> list[Path]:
+    """Inputs of the positive test vectors."""
+    return sorted((VECTORS / "valid").glob("*")) if (VECTORS / "valid").is_dir() else []
+
+
+def documents_in(path: Path) -> Iterator[Any]:
+    """The JSON documents of a file: one, or one per line for JSON Lines."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".jsonl":
+        for line in text.splitlines():
+            if line.strip():
+                yield json.loads(line)
+    else:
+        yield json.loads(text)
+
+
+def nodes_in(path: Path) -> Iterator[dict[str, Any]]:
+    """The top-level nodes of every document of a file, each carrying its @context."""
+    for document in documents_in(path):
+        if isinstance(document, list):
+            yield from (item for item in document if isinstance(item, dict))
+        elif isinstance(document, dict) and "@graph" in document:
+            for item in document["@graph"]:
+                yield {"@context": document.get("@context"), **item}
+        elif isinstance(document, dict):
+            yield document

@@ -1,0 +1,40 @@
+"""The top-level API is what interfaces.md promises, and nothing is missing from __all__."""
+
+from __future__ import annotations
+
+import importlib
+
+import aiconsent
+
+
+def test_all_names_resolve() -> None:
+    """Every name in __all__ can be imported from the package."""
+    for name in aiconsent.__all__:
+        assert getattr(aiconsent, name) is not None
+
+
+def test_validate_is_exported() -> None:
+    """validate is at the top level, as interfaces.md says."""
+    assert "validate" in aiconsent.__all__
+    assert callable(aiconsent.validate)
+
+
+def test_models_are_exported() -> None:
+    """The models validate() users build documents with are at the top level."""
+    for name in ("ConsentDeclaration", "DatasetConsent"):
+        assert name in aiconsent.__all__
+
+
+def test_unknown_attribute_raises() -> None:
+    """A misspelt name is an AttributeError, not a silent None."""
+    try:
+        aiconsent.valdate  # type: ignore[attr-defined]  # noqa: B018
+    except AttributeError:
+        return
+    raise AssertionError("expected AttributeError")
+
+
+def test_package_is_typed() -> None:
+    """py.typed ships, so type checkers use our annotations."""
+    package = importlib.resources.files("aiconsent")
+    assert package.joinpath("py.typed").is_file()
