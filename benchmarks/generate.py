@@ -10,17 +10,24 @@ import argparse
 import json
 import random
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-PURPOSES = ["genai-training", "ai-training", "ai-inference", "search", "tdm", "non-generative-training"]
+PURPOSES = [
+    "genai-training",
+    "ai-training",
+    "ai-inference",
+    "search",
+    "tdm",
+    "non-generative-training",
+]
 JURISDICTIONS = ["AU", "DE", "DK", "FR", "US", "GB", "EU", "BR", "JP"]
 
 
 def declaration(rng: random.Random, index: int) -> dict[str, Any]:
     """One declaration of a mix seen on a large platform: terms, objections, opt-ins, minors."""
-    created = datetime(2007, 1, 1, tzinfo=timezone.utc) + timedelta(days=rng.randrange(0, 6500))
+    created = datetime(2007, 1, 1, tzinfo=UTC) + timedelta(days=rng.randrange(0, 6500))
     declared = created + timedelta(days=rng.randrange(1, 3000))
     kind = rng.random()
     role = "platform" if kind < 0.5 else rng.choice(["creator", "data-subject", "rightsholder"])
@@ -35,7 +42,9 @@ def declaration(rng: random.Random, index: int) -> dict[str, Any]:
         "type": "ConsentDeclaration",
         "target": [{"url": f"https://social.example.com/posts/{index}"}],
         "declaredBy": {
-            "id": "https://social.example.com/" if role == "platform" else f"https://social.example.com/u/{index % 5000}",
+            "id": "https://social.example.com/"
+            if role == "platform"
+            else f"https://social.example.com/u/{index % 5000}",
             "role": role,
         },
         "declaredAt": declared.isoformat().replace("+00:00", "Z"),
@@ -58,7 +67,9 @@ def declaration(rng: random.Random, index: int) -> dict[str, Any]:
             node["permission"][0]["duty"] = ["attribute"]
         node["withdrawalUrl"] = "https://social.example.com/settings/ai"
         if rng.random() < 0.1:
-            node["withdrawnAt"] = (declared + timedelta(days=200)).isoformat().replace("+00:00", "Z")
+            node["withdrawnAt"] = (
+                (declared + timedelta(days=200)).isoformat().replace("+00:00", "Z")
+            )
     else:
         node["prohibition"] = [{"purpose": "genai-training"}, {"purpose": "ai-training"}]
         if rng.random() < 0.2:
@@ -79,7 +90,9 @@ def write(count: int, out: Path, seed: int = 7) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=10_000)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "data" / "declarations.jsonl")
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).parent / "data" / "declarations.jsonl"
+    )
     arguments = parser.parse_args()
     print(write(arguments.count, arguments.out))
 

@@ -18,12 +18,9 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 
 
 def _is_loopback(address: Any) -> bool:
-    if isinstance(address, tuple) and address:
-        host = address[0]
-    elif isinstance(address, str | bytes):
-        return True  # a Unix socket path
-    else:
-        return False
+    if not (isinstance(address, tuple) and address):
+        return isinstance(address, str | bytes)  # a Unix socket path is local
+    host = address[0]
     if host in {"localhost", ""}:
         return True
     try:

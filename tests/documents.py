@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from aiconsent.validation.syntax import parse_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -23,14 +24,11 @@ def valid_vector_files() -> list[Path]:
 
 
 def documents_in(path: Path) -> Iterator[Any]:
-    """The JSON documents of a file: one, or one per line for JSON Lines."""
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".jsonl":
-        for line in text.splitlines():
-            if line.strip():
-                yield json.loads(line)
-    else:
-        yield json.loads(text)
+    """The JSON documents of a file, read by the validator's own syntax layer."""
+    parsed = parse_bytes(path.read_bytes())
+    assert not [issue for issue in parsed.issues if issue.severity == "error"], path
+    for document in parsed.documents:
+        yield document.value
 
 
 def nodes_in(path: Path) -> Iterator[dict[str, Any]]:

@@ -152,7 +152,9 @@ def test_console_script_is_installed(good: Path) -> None:
     executable = shutil.which("aiconsent")
     if executable is None:
         pytest.skip("console script not on PATH in this environment")
-    result = subprocess.run([executable, "validate", str(good)], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [executable, "validate", str(good)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0
 
 

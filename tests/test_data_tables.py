@@ -42,5 +42,12 @@ def test_fallback_fails_closed() -> None:
 def test_agent_table_has_the_major_ai_crawlers() -> None:
     """The agent table holds the tokens that matter most in practice."""
     agents = read_json("ai-agents.json")["agents"]
-    for token in ("GPTBot", "ClaudeBot", "CCBot", "Google-Extended", "Applebot-Extended", "Bytespider"):
+    for token in (
+        "GPTBot",
+        "ClaudeBot",
+        "CCBot",
+        "Google-Extended",
+        "Applebot-Extended",
+        "Bytespider",
+    ):
         assert token in agents

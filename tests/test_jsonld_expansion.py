@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +26,9 @@ def graph(triples: list[Triple]) -> rdflib.Graph:
         if isinstance(value, str):
             return rdflib.BNode(value[2:]) if value.startswith("_:") else rdflib.URIRef(value)
         lexical, datatype = value
-        return rdflib.Literal(lexical, datatype=None if datatype == XSD_STRING else rdflib.URIRef(datatype))
+        return rdflib.Literal(
+            lexical, datatype=None if datatype == XSD_STRING else rdflib.URIRef(datatype)
+        )
 
     for subject, predicate, obj in triples:
         result.add((term(subject), rdflib.URIRef(predicate), term(obj)))

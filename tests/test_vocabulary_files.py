@@ -32,7 +32,10 @@ def context_terms(context: dict[str, Any]) -> Iterator[tuple[str, str]]:
             continue
         iri = value if isinstance(value, str) else value["@id"]
         prefix, _, suffix = iri.partition(":")
-        yield key, prefixes[prefix] + suffix if prefix in prefixes and not iri.startswith("@") else iri
+        yield (
+            key,
+            prefixes[prefix] + suffix if prefix in prefixes and not iri.startswith("@") else iri,
+        )
         if isinstance(value, dict) and isinstance(value.get("@context"), dict):
             yield from context_terms(value["@context"])
 
@@ -116,7 +119,9 @@ def test_shapes_parse() -> None:
     import rdflib
 
     graph = rdflib.Graph().parse(SCHEMA / "shapes.ttl", format="turtle")
-    targets = {str(o) for o in graph.objects(None, rdflib.URIRef("http://www.w3.org/ns/shacl#targetClass"))}
+    targets = {
+        str(o) for o in graph.objects(None, rdflib.URIRef("http://www.w3.org/ns/shacl#targetClass"))
+    }
     assert {AIC + "ConsentDeclaration", AIC + "DatasetConsent"} <= targets
 
 
@@ -141,7 +146,16 @@ def test_context_is_protected_json_ld_1_1() -> None:
 def test_wheel_carries_schema_byte_for_byte(tmp_path: Path) -> None:
     """The built wheel's aiconsent/schema/ equals schema/ file for file, byte for byte."""
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(tmp_path),
+            str(ROOT),
+        ],
         check=True,
         capture_output=True,
         timeout=300,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -20,7 +20,7 @@ app = typer.Typer(
 )
 
 
-class ValidateFormat(str, Enum):
+class ValidateFormat(StrEnum):
     text = "text"
     json = "json"
     sarif = "sarif"
@@ -58,8 +58,12 @@ def _root(
 
 @app.command()
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Files to check (JSON-LD, JSON, JSON Lines).")],
-    strict: Annotated[bool, typer.Option("--strict", help="Warnings make the result invalid.")] = False,
+    files: Annotated[
+        list[Path], typer.Argument(help="Files to check (JSON-LD, JSON, JSON Lines).")
+    ],
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Warnings make the result invalid.")
+    ] = False,
     output_format: Annotated[
         ValidateFormat, typer.Option("--format", help="Output: text for people, json or sarif.")
     ] = ValidateFormat.text,
@@ -70,7 +74,8 @@ def validate(
         str,
         typer.Option(
             "--layers",
-            help="Comma-separated layers to run: syntax,schema,jsonld,shacl,semantic (default: all).",
+            help="Layers to run, comma-separated (default all): "
+            "syntax,schema,jsonld,shacl,semantic.",
         ),
     ] = "syntax,schema,jsonld,shacl,semantic",
 ) -> None:

@@ -31,22 +31,41 @@ Purpose: TypeAlias = Literal[
     "ai-index",
     "search",
 ]
-Role: TypeAlias = Literal["creator", "rightsholder", "data-subject", "guardian", "platform", "publisher"]
+Role: TypeAlias = Literal[
+    "creator", "rightsholder", "data-subject", "guardian", "platform", "publisher"
+]
 Basis: TypeAlias = Literal[
-    "explicit-consent", "no-objection", "terms-of-service", "license", "statutory-exception", "unspecified"
+    "explicit-consent",
+    "no-objection",
+    "terms-of-service",
+    "license",
+    "statutory-exception",
+    "unspecified",
 ]
 Visibility: TypeAlias = Literal["public", "restricted", "private"]
 Constraint: TypeAlias = Literal["non-commercial", "research"]
 Duty: TypeAlias = Literal["attribute", "compensate", "notify"]
 Carrier: TypeAlias = Literal[
-    "c2pa", "xmp", "sidecar", "html", "http-header", "tdmrep", "robots-txt", "ai-txt", "rsl", "dataset-card", "jsonld"
+    "c2pa",
+    "xmp",
+    "sidecar",
+    "html",
+    "http-header",
+    "tdmrep",
+    "robots-txt",
+    "ai-txt",
+    "rsl",
+    "dataset-card",
+    "jsonld",
 ]
 PolicyName: TypeAlias = Literal["opt-in", "opt-out", "signals-only"]
 
 Iri = Annotated[str, StringConstraints(min_length=1, pattern=r"^[A-Za-z][A-Za-z0-9+.\-]*:\S*$")]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 JurisdictionCode = Annotated[str, StringConstraints(pattern=r"^(?:[A-Z]{2}|EEA)$")]
-AgentToken = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=128)]
+AgentToken = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=128)
+]
 
 
 class _Model(BaseModel):
@@ -61,15 +80,19 @@ class Target(_Model):
     """What a declaration covers: exactly one of url, urlPattern, sha256 or collection."""
 
     url: Iri | None = None
-    url_pattern: Annotated[str, StringConstraints(pattern=r"^(?:https?://[^/\s]+)?/\S*$")] | None = Field(
-        None, alias="urlPattern"
-    )
+    url_pattern: (
+        Annotated[str, StringConstraints(pattern=r"^(?:https?://[^/\s]+)?/\S*$")] | None
+    ) = Field(None, alias="urlPattern")
     sha256: Sha256 | None = None
     collection: Iri | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Target:
-        given = [name for name in ("url", "url_pattern", "sha256", "collection") if getattr(self, name) is not None]
+        given = [
+            name
+            for name in ("url", "url_pattern", "sha256", "collection")
+            if getattr(self, name) is not None
+        ]
         if len(given) != 1:
             raise ValueError("a target has exactly one of url, urlPattern, sha256 or collection")
         return self
@@ -118,8 +141,8 @@ class ConsentDeclaration(_Model):
     basis: Basis | None = None
     jurisdiction: Annotated[list[JurisdictionCode], Field(min_length=1)] | None = None
     retroactive: bool | None = None
-    permission: list[Rule] | None = None
-    prohibition: list[Rule] | None = None
+    permission: Annotated[list[Rule], Field(min_length=1)] | None = None
+    prohibition: Annotated[list[Rule], Field(min_length=1)] | None = None
     content: ContentFacts | None = None
     policy_url: Iri | None = Field(None, alias="policyUrl")
     withdrawal_url: Iri | None = Field(None, alias="withdrawalUrl")

@@ -52,15 +52,34 @@ _TABLE: Final[tuple[IssueCode, ...]] = (
     IssueCode("AIC304", "jsonld", "warning", "no @context: read with the aiconsent v1 context"),
     # shacl: shapes.ttl over the RDF graph
     IssueCode("AIC401", "shacl", "error", "SHACL violation"),
-    IssueCode("AIC402", "shacl", "warning", "recommended property missing or unusual (SHACL warning)"),
+    IssueCode(
+        "AIC402", "shacl", "warning", "recommended property missing or unusual (SHACL warning)"
+    ),
     IssueCode("AIC403", "shacl", "info", "SHACL note"),
     # semantic: consent logic
-    IssueCode("AIC501", "semantic", "error", "one party permits and prohibits the same purpose in the same scope"),
+    IssueCode(
+        "AIC501",
+        "semantic",
+        "error",
+        "one party permits and prohibits the same purpose in the same scope",
+    ),
     IssueCode("AIC502", "semantic", "error", "validity ends before it starts"),
     IssueCode("AIC503", "semantic", "error", "withdrawn before it was made or came into force"),
-    IssueCode("AIC504", "semantic", "warning", "permission on a minor's content whose basis can never count"),
-    IssueCode("AIC505", "semantic", "warning", "permission on a minor's content from a party that cannot give it"),
-    IssueCode("AIC506", "semantic", "warning", "terms-of-service or no-objection basis on private content"),
+    IssueCode(
+        "AIC504",
+        "semantic",
+        "warning",
+        "permission on a minor's content whose basis can never count",
+    ),
+    IssueCode(
+        "AIC505",
+        "semantic",
+        "warning",
+        "permission on a minor's content from a party that cannot give it",
+    ),
+    IssueCode(
+        "AIC506", "semantic", "warning", "terms-of-service or no-objection basis on private content"
+    ),
     IssueCode("AIC507", "semantic", "error", "compensate duty without a policyUrl"),
     IssueCode("AIC508", "semantic", "error", "duplicate declaration id"),
     IssueCode("AIC509", "semantic", "warning", "unknown robots.txt agent token"),

@@ -22,7 +22,9 @@ class Issue:
     layer: Layer = "syntax"
 
     @classmethod
-    def make(cls, code: str, message: str, path: str = "", severity: Severity | None = None) -> Issue:
+    def make(
+        cls, code: str, message: str, path: str = "", severity: Severity | None = None
+    ) -> Issue:
         """Build an issue whose layer (and default severity) come from the code table."""
         entry = lookup(code)
         return cls(code, message, path, severity or entry.severity, entry.layer)

@@ -11,18 +11,12 @@ from __future__ import annotations
 
 import copy
 import re
-from urllib.parse import urljoin
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Final
+from urllib.parse import urljoin
 
-from aiconsent.vocabulary.documents import (
-    CONTEXT_URL,
-    document_table,
-    is_known,
-    load_document,
-)
 from aiconsent.validation.issues import Issue
 from aiconsent.validation.pointer import child
 from aiconsent.validation.rdf import (
@@ -34,6 +28,12 @@ from aiconsent.validation.rdf import (
     Literal,
     Term,
     Triple,
+)
+from aiconsent.vocabulary.documents import (
+    CONTEXT_URL,
+    document_table,
+    is_known,
+    load_document,
 )
 
 _ABSOLUTE_IRI: Final = re.compile(r"^([A-Za-z][A-Za-z0-9+\-.]*|_):[^\s]*$")
@@ -93,14 +93,20 @@ def nodes_of(value: Any, prefix: str, document: int) -> list[Node]:
 
 
 @cache
-def _active_context() -> dict[str, TermDefinition]:
+def active_context() -> dict[str, TermDefinition]:
     """The aiconsent v1 context as term definitions, read from context.jsonld."""
     raw = load_document(CONTEXT_URL)["@context"]
     return _definitions(raw, {})
 
 
-def _definitions(raw: dict[str, Any], outer: dict[str, TermDefinition]) -> dict[str, TermDefinition]:
-    prefixes = {key: value for key, value in raw.items() if isinstance(value, str) and not key.startswith("@")}
+def _definitions(
+    raw: dict[str, Any], outer: dict[str, TermDefinition]
+) -> dict[str, TermDefinition]:
+    prefixes = {
+        key: value
+        for key, value in raw.items()
+        if isinstance(value, str) and not key.startswith("@")
+    }
     result: dict[str, TermDefinition] = dict(outer)
 
     def expand(value: str) -> str:
@@ -152,7 +158,9 @@ class _Expander:
         self.counter += 1
         return f"_:{self.label}b{self.counter}"
 
-    def node(self, value: dict[str, Any], pointer: str, context: dict[str, TermDefinition]) -> str | None:
+    def node(
+        self, value: dict[str, Any], pointer: str, context: dict[str, TermDefinition]
+    ) -> str | None:
         identifier = value.get("id", value.get("@id"))
         subject: str | None
         if isinstance(identifier, str):
@@ -180,7 +188,11 @@ class _Expander:
             inner = {**context, **definition.scoped} if definition.scoped else context
             values = item if isinstance(item, list) else [item]
             for index, element in enumerate(values):
-                at = child(child(pointer, key), index) if isinstance(item, list) else child(pointer, key)
+                at = (
+                    child(child(pointer, key), index)
+                    if isinstance(item, list)
+                    else child(pointer, key)
+                )
                 term = self.value(element, at, definition, inner)
                 if term is not None:
                     self.part.triples.append((subject, definition.iri, term))
@@ -194,16 +206,21 @@ class _Expander:
                     self.part.triples.append((subject, RDF_TYPE, iri))
 
     def value(
-        self, element: Any, pointer: str, definition: TermDefinition, context: dict[str, TermDefinition]
+        self,
+        element: Any,
+        pointer: str,
+        definition: TermDefinition,
+        context: dict[str, TermDefinition],
     ) -> Term | None:
         if element is None:
             return None
         if isinstance(element, dict):
             return self.node(element, pointer, context)
+        datatype = definition.type if _is_datatype(definition.type) else None
         if isinstance(element, bool):
-            return Literal("true" if element else "false", definition.type or XSD_BOOLEAN) if _is_datatype(definition.type) else Literal("true" if element else "false", XSD_BOOLEAN)
+            return Literal("true" if element else "false", datatype or XSD_BOOLEAN)
         if isinstance(element, int | float):
-            return _number(element, definition.type if _is_datatype(definition.type) else None)
+            return _number(element, datatype)
         if isinstance(element, str):
             if definition.type == "@id":
                 return self.iri(element, context, vocab=False)
@@ -303,10 +320,7 @@ def _nested_context_urls(value: Any) -> Iterator[tuple[str, str]]:
                 if key == "@context":
                     for url in _context_urls(inner):
                         yield url, child(pointer, key)
-                    if isinstance(inner, dict):
-                        stack.append((inner, child(pointer, key)))
-                else:
-                    stack.append((inner, child(pointer, key)))
+                stack.append((inner, child(pointer, key)))
         elif isinstance(item, list):
             stack.extend((inner, child(pointer, index)) for index, inner in enumerate(item))
 
@@ -336,9 +350,17 @@ def _expand_with_pyld(node: Node, label: str, base: str) -> tuple[GraphPart | No
         expanded = jsonld.expand(document, options, on_property_dropped=dropped.append)
         dataset = jsonld.to_rdf(expanded, {"documentLoader": _loader()})
     except jsonld.JsonLdError as error:
+        if "loading" in str(getattr(error, "code", "")):
+            message = (
+                f"a context could not be loaded offline ({_pyld_message(error)}); "
+                "it was not fetched"
+            )
+            return None, [Issue.make("AIC301", message, node.pointer)]
         return None, [Issue.make("AIC303", _pyld_message(error), node.pointer)]
     except RecursionError:
-        return None, [Issue.make("AIC303", "the document is nested too deeply to expand", node.pointer)]
+        return None, [
+            Issue.make("AIC303", "the document is nested too deeply to expand", node.pointer)
+        ]
     for key in dropped:
         for pointer in _pointers_of_key(node.value, node.pointer, key):
             issues.append(_dropped_issue(pointer))
@@ -346,8 +368,8 @@ def _expand_with_pyld(node: Node, label: str, base: str) -> tuple[GraphPart | No
         return None, issues
     part = GraphPart()
     for quad in dataset.get("@default", []):
-        subject = _pyld_term(quad["subject"], label)
-        predicate = quad["predicate"]["value"]
+        subject = str(_pyld_term(quad["subject"], label))
+        predicate = str(quad["predicate"]["value"])
         part.triples.append((subject, predicate, _pyld_term(quad["object"], label)))
         part.pointers.setdefault(subject, node.pointer)
     return part, []
@@ -411,30 +433,42 @@ def expand_node(node: Node, label: str, base: str) -> tuple[GraphPart | None, li
     issues: list[Issue] = []
     if node.context is None:
         issues.append(
-            Issue.make("AIC304", "no @context; read with https://w3id.org/aiconsent/v1", node.pointer)
+            Issue.make(
+                "AIC304", "no @context; read with https://w3id.org/aiconsent/v1", node.pointer
+            )
         )
     if uses_native_context(node.context) and not _needs_pyld(node.value):
         expander = _Expander(label, base)
-        expander.node(node.value, node.pointer, _active_context())
+        expander.node(node.value, node.pointer, active_context())
         if expander.dropped:
             issues.extend(_dropped_issue(pointer) for pointer in expander.dropped)
             return None, issues
         return expander.part, issues
-    node_for_pyld = node if node.context is not None else Node(node.value, node.pointer, CONTEXT_URL, node.document)
+    node_for_pyld = (
+        node
+        if node.context is not None
+        else Node(node.value, node.pointer, CONTEXT_URL, node.document)
+    )
     part, problems = _expand_with_pyld(node_for_pyld, label, base)
     return part, issues + problems
 
 
-def native_triples(value: dict[str, Any], label: str = "n0", base: str = "file:///input.jsonld") -> list[Triple]:
+def native_triples(
+    value: dict[str, Any], label: str = "n0", base: str = "file:///input.jsonld"
+) -> list[Triple]:
     """The native expander's triples for one node (used by tests against pyld)."""
     expander = _Expander(label, base)
-    expander.node(value, "", _active_context())
+    expander.node(value, "", active_context())
     return expander.part.triples
 
 
-def pyld_triples(value: dict[str, Any], label: str = "n0", base: str = "file:///input.jsonld") -> list[Triple]:
+def pyld_triples(
+    value: dict[str, Any], label: str = "n0", base: str = "file:///input.jsonld"
+) -> list[Triple]:
     """pyld's triples for one node, with the offline loader (used by tests)."""
-    part, issues = _expand_with_pyld(Node(value, "", value.get("@context", CONTEXT_URL), 0), label, base)
+    part, issues = _expand_with_pyld(
+        Node(value, "", value.get("@context", CONTEXT_URL), 0), label, base
+    )
     if part is None:
         raise ValueError("; ".join(issue.message for issue in issues))
     return part.triples

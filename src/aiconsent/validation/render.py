@@ -28,10 +28,14 @@ def render_text(report: ValidationReport) -> str:
     verdict = "valid" if report.valid else "invalid"
     count = len(report.files)
     lines.append(
-        f"{count} file{'s' if count != 1 else ''} checked: {errors} error{'s' if errors != 1 else ''}, "
-        f"{warnings} warning{'s' if warnings != 1 else ''}: {verdict}"
+        f"{_plural(count, 'file')} checked: {_plural(errors, 'error')}, "
+        f"{_plural(warnings, 'warning')}: {verdict}"
     )
     return "\n".join(lines) + "\n"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def render_json(report: ValidationReport) -> str:

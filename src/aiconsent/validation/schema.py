@@ -15,9 +15,9 @@ from typing import Any, Final
 
 import jsonschema_rs
 
-from aiconsent.vocabulary.documents import SCHEMA_URL, UnknownDocumentError, load_document
 from aiconsent.validation.issues import Issue
 from aiconsent.validation.pointer import child, join
+from aiconsent.vocabulary.documents import SCHEMA_URL, UnknownDocumentError, load_document
 
 _NOUNS: Final = {
     "purpose": "purpose",
@@ -105,7 +105,9 @@ def _issues_for(error: Any, prefix: str) -> Iterator[Issue]:
         )
     elif name in {"AnyOf", "OneOfNotValid", "OneOfMultipleValid", "Not"}:
         yield Issue.make(
-            "AIC209", f"{_show(instance)} does not match any allowed form for {_last(pointer)}", pointer
+            "AIC209",
+            f"{_show(instance)} does not match any allowed form for {_last(pointer)}",
+            pointer,
         )
     else:
         yield Issue.make("AIC207", _size_message(name, instance, kind), pointer)
@@ -113,13 +115,8 @@ def _issues_for(error: Any, prefix: str) -> Iterator[Issue]:
 
 def _definition_name(schema_path: list[Any]) -> str | None:
     """The name of the innermost $defs entry the failing keyword belongs to."""
-    name = None
-    for index, part in enumerate(schema_path[:-1]):
-        if part == "$defs":
-            name = str(schema_path[index + 1])
-    if schema_path[-2:-1] and schema_path[-2] not in {"$defs"} and name is not None:
-        return name
-    return name
+    names = [str(schema_path[i + 1]) for i, part in enumerate(schema_path[:-1]) if part == "$defs"]
+    return names[-1] if names else None
 
 
 def _enum_message(instance: Any, kind: Any, definition: str | None) -> str:

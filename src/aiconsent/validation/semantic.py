@@ -12,10 +12,10 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any, Final
 
-from aiconsent.vocabulary.resources import read_json
 from aiconsent.validation.issues import Issue
 from aiconsent.validation.jsonld import Node
 from aiconsent.validation.pointer import child
+from aiconsent.vocabulary.resources import read_json
 
 _NEVER_COUNTS_FOR_MINORS: Final = frozenset({"terms-of-service", "no-objection"})
 _CAN_CONSENT_FOR_MINOR: Final = frozenset({"guardian", "creator", "data-subject"})
@@ -75,14 +75,22 @@ def _declaration(value: dict[str, Any], pointer: str) -> Iterator[Issue]:
     withdrawn = _time(value["withdrawnAt"]) if "withdrawnAt" in value else None
     if valid_until is not None:
         if valid_from is not None and valid_until <= valid_from:
-            yield Issue.make("AIC502", "validUntil is not after validFrom", child(pointer, "validUntil"))
+            yield Issue.make(
+                "AIC502", "validUntil is not after validFrom", child(pointer, "validUntil")
+            )
         elif valid_until < declared:
-            yield Issue.make("AIC502", "validUntil is before declaredAt", child(pointer, "validUntil"))
+            yield Issue.make(
+                "AIC502", "validUntil is before declaredAt", child(pointer, "validUntil")
+            )
     if withdrawn is not None:
         if withdrawn < declared:
-            yield Issue.make("AIC503", "withdrawnAt is before declaredAt", child(pointer, "withdrawnAt"))
+            yield Issue.make(
+                "AIC503", "withdrawnAt is before declaredAt", child(pointer, "withdrawnAt")
+            )
         elif valid_from is not None and withdrawn < valid_from:
-            yield Issue.make("AIC503", "withdrawnAt is before validFrom", child(pointer, "withdrawnAt"))
+            yield Issue.make(
+                "AIC503", "withdrawnAt is before validFrom", child(pointer, "withdrawnAt")
+            )
     yield from _rule_conflicts(permissions, prohibitions, pointer)
     yield from _repeated_rules(permissions, child(pointer, "permission"))
     yield from _repeated_rules(prohibitions, child(pointer, "prohibition"))
@@ -113,7 +121,9 @@ def _declaration(value: dict[str, Any], pointer: str) -> Iterator[Issue]:
     yield from _content_facts(content, child(pointer, "content"))
 
 
-def _minor_party(value: dict[str, Any], role: str, declared: datetime, pointer: str) -> Iterator[Issue]:
+def _minor_party(
+    value: dict[str, Any], role: str, declared: datetime, pointer: str
+) -> Iterator[Issue]:
     if role not in _CAN_CONSENT_FOR_MINOR:
         yield Issue.make(
             "AIC505",
@@ -133,13 +143,18 @@ def _minor_party(value: dict[str, Any], role: str, declared: datetime, pointer: 
         )
 
 
-def _duties(permissions: list[dict[str, Any]], value: dict[str, Any], pointer: str) -> Iterator[Issue]:
+def _duties(
+    permissions: list[dict[str, Any]], value: dict[str, Any], pointer: str
+) -> Iterator[Issue]:
     if "policyUrl" in value:
         return
     for index, rule in enumerate(permissions):
         duties = rule.get("duty", [])
         if "compensate" in duties:
-            at = child(child(child(child(pointer, "permission"), index), "duty"), duties.index("compensate"))
+            at = child(
+                child(child(child(pointer, "permission"), index), "duty"),
+                duties.index("compensate"),
+            )
             yield Issue.make(
                 "AIC507", "a compensate duty needs a policyUrl saying how compensation works", at
             )
@@ -163,7 +178,8 @@ def _content_facts(content: dict[str, Any], pointer: str) -> Iterator[Issue]:
     if minor is False and isinstance(age, int) and age < _LOWEST_AGE_OF_CONSENT:
         yield Issue.make(
             "AIC510",
-            f"ageAtCreation {age} is below every age of digital consent, yet minorAtCreation is false",
+            f"ageAtCreation {age} is below every age of digital consent, "
+            "yet minorAtCreation is false",
             child(pointer, "minorAtCreation"),
         )
     created = content.get("createdAt")
@@ -230,8 +246,8 @@ def _conflicts_across(members: list[Node]) -> Iterator[Issue]:
             if scope in permitted and scope not in own:
                 yield Issue.make(
                     "AIC501",
-                    f"{rule['purpose']!r} is prohibited here and permitted by the same party at the "
-                    f"same time in {permitted[scope] or '/'}",
+                    f"{rule['purpose']!r} is prohibited here and permitted by the same party "
+                    f"at the same time in {permitted[scope] or '/'}",
                     child(child(child(node.pointer, "prohibition"), index), "purpose"),
                 )
 

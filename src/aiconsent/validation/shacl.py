@@ -11,11 +11,10 @@ from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any, Final
 
-from aiconsent.vocabulary.documents import CONTEXT_URL, load_document
-from aiconsent.vocabulary.resources import read_bytes
 from aiconsent.validation.issues import Issue
 from aiconsent.validation.pointer import child
 from aiconsent.validation.rdf import XSD_STRING, Triple
+from aiconsent.vocabulary.resources import read_bytes
 
 _SH: Final = "http://www.w3.org/ns/shacl#"
 _SEVERITY_CODES: Final = {
@@ -38,23 +37,19 @@ def _shapes() -> Any:
 
 @cache
 def _terms_by_iri() -> dict[str, str]:
-    """Compact term for each property IRI of the v1 context (the first term wins)."""
+    """Compact term for each IRI of the v1 context, scoped terms included (first term wins)."""
+    from aiconsent.validation.jsonld import active_context
+
     names: dict[str, str] = {}
-
-    def visit(context: dict[str, Any]) -> None:
-        for key, value in context.items():
-            if key.startswith("@"):
-                continue
-            if isinstance(value, dict):
-                iri = value.get("@id", "")
-                prefix, _, suffix = iri.partition(":")
-                full = context.get(prefix, prefix) + suffix if isinstance(context.get(prefix), str) else iri
-                names.setdefault(full, key)
-                if isinstance(value.get("@context"), dict):
-                    visit({**context, **value["@context"]})
-
-    raw = load_document(CONTEXT_URL)["@context"]
-    visit(raw)
+    seen: set[int] = set()
+    pending = [active_context()]
+    while pending:
+        context = pending.pop(0)
+        for name, definition in context.items():
+            names.setdefault(definition.iri, name)
+            if definition.scoped is not None and id(definition.scoped) not in seen:
+                seen.add(id(definition.scoped))
+                pending.append(definition.scoped)
     return names
 
 
@@ -77,8 +72,8 @@ def check_triples(
             return cached
         lexical, datatype = value
         if datatype == XSD_STRING:
-            return rdflib.Literal(lexical)
-        return rdflib.Literal(lexical, datatype=term(datatype))
+            return rdflib.Literal(lexical, normalize=False)
+        return rdflib.Literal(lexical, datatype=term(datatype), normalize=False)
 
     add = graph.add
     for subject, predicate, obj in triples:
@@ -91,7 +86,8 @@ def check_triples(
         inference="none",
         abort_on_first=False,
         allow_warnings=True,
-        advanced=True,
+        advanced=False,
+        inplace=True,
     )
     if conforms and not _has_results(results):
         return []

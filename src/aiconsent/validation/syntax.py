@@ -182,9 +182,7 @@ def _split_lines(text: str, parsed: ParsedFile) -> None:
         index += 1
 
 
-def _split_concatenated(
-    text: str, start: int, first: Any, end: int, parsed: ParsedFile
-) -> None:
+def _split_concatenated(text: str, start: int, first: Any, end: int, parsed: ParsedFile) -> None:
     """Documents one after another; a syntax error ends the reading of the rest."""
     parsed.documents.append(Document(0, first, "/0", start, text.count("\n", 0, start) + 1))
     index = 1
@@ -217,7 +215,9 @@ def _skip_whitespace(text: str, position: int) -> int:
 
 
 def _json_error(error: json.JSONDecodeError, prefix: str, line: int | None = None) -> Issue:
-    where = f"line {line} column {error.colno}" if line else f"line {error.lineno} column {error.colno}"
+    where = (
+        f"line {line} column {error.colno}" if line else f"line {error.lineno} column {error.colno}"
+    )
     return Issue.make("AIC103", f"{where}: {error.msg}", prefix)
 
 
@@ -240,7 +240,9 @@ def _check_values(document: Document, max_depth: int) -> Iterator[Issue]:
         if isinstance(value, dict):
             if depth > max_depth and not too_deep_reported:
                 too_deep_reported = True
-                yield Issue.make("AIC105", f"nesting exceeds the depth limit of {max_depth}", pointer)
+                yield Issue.make(
+                    "AIC105", f"nesting exceeds the depth limit of {max_depth}", pointer
+                )
                 continue
             if isinstance(value, _DuplicateKeys):
                 for key in value.repeated:
@@ -253,7 +255,9 @@ def _check_values(document: Document, max_depth: int) -> Iterator[Issue]:
         elif isinstance(value, list):
             if depth > max_depth and not too_deep_reported:
                 too_deep_reported = True
-                yield Issue.make("AIC105", f"nesting exceeds the depth limit of {max_depth}", pointer)
+                yield Issue.make(
+                    "AIC105", f"nesting exceeds the depth limit of {max_depth}", pointer
+                )
                 continue
             for position, item in enumerate(value):
                 if isinstance(item, dict | list | _BadNumber):

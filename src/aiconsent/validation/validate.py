@@ -119,9 +119,15 @@ def _later_layers(parsed: ParsedFile, options: Options, base: str) -> list[Issue
                 found = schema_layer.check_document(document.value, document.prefix)
                 issues.extend(found)
                 schema_errors.extend(i.path for i in found if i.severity == "error")
-    nodes = [node for document in documents for node in nodes_of(document.value, document.prefix, document.index)]
+    nodes = [
+        node
+        for document in documents
+        for node in nodes_of(document.value, document.prefix, document.index)
+    ]
     clean_positions = {
-        position for position, node in enumerate(nodes) if not _has_error_within(node.pointer, schema_errors)
+        position
+        for position, node in enumerate(nodes)
+        if not _has_error_within(node.pointer, schema_errors)
     }
     clean = [nodes[position] for position in sorted(clean_positions)]
     if "jsonld" in options.layers:
@@ -129,7 +135,11 @@ def _later_layers(parsed: ParsedFile, options: Options, base: str) -> list[Issue
         for index, node in enumerate(nodes):
             part, found = expand_node(node, f"n{index}", base)
             issues.extend(found)
-            if part is not None and index in clean_positions and not any(i.severity == "error" for i in found):
+            if (
+                part is not None
+                and index in clean_positions
+                and not any(i.severity == "error" for i in found)
+            ):
                 parts.append((node, part))
         if "shacl" in options.layers and parts:
             issues.extend(_shacl(parts, parsed))
