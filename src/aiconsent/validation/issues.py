@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiconsent.validation.codes import LAYERS, Layer, Severity, lookup
+from aiconsent.validation.pointer import is_index
 
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 _LAYER_ORDER = {layer: index for index, layer in enumerate(LAYERS)}
@@ -53,7 +54,7 @@ class Issue:
 def _pointer_sort_key(pointer: str) -> tuple[Any, ...]:
     parts: list[tuple[int, int | str]] = []
     for token in pointer.split("/")[1:]:
-        parts.append((0, int(token)) if token.isdigit() else (1, token))
+        parts.append((0, int(token)) if is_index(token) else (1, token))
     return tuple(parts)
 
 

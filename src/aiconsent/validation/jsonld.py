@@ -58,6 +58,7 @@ class Node:
     pointer: str
     context: Any
     document: int
+    context_pointer: str = ""
 
 
 @dataclass(slots=True)
@@ -72,7 +73,13 @@ def nodes_of(value: Any, prefix: str, document: int) -> list[Node]:
     """The top-level nodes of a document: itself, its array items, or its @graph items."""
     if isinstance(value, list):
         return [
-            Node(item, child(prefix, index), item.get("@context"), document)
+            Node(
+                item,
+                child(prefix, index),
+                item.get("@context"),
+                document,
+                child(child(prefix, index), "@context"),
+            )
             for index, item in enumerate(value)
             if isinstance(item, dict)
         ]
@@ -80,12 +87,20 @@ def nodes_of(value: Any, prefix: str, document: int) -> list[Node]:
         context = value.get("@context")
         graph_pointer = child(prefix, "@graph")
         return [
-            Node(item, child(graph_pointer, index), item.get("@context", context), document)
+            Node(
+                item,
+                child(graph_pointer, index),
+                item.get("@context", context),
+                document,
+                child(child(graph_pointer, index), "@context")
+                if "@context" in item
+                else child(prefix, "@context"),
+            )
             for index, item in enumerate(value["@graph"])
             if isinstance(item, dict)
         ]
     if isinstance(value, dict):
-        return [Node(value, prefix, value.get("@context"), document)]
+        return [Node(value, prefix, value.get("@context"), document, child(prefix, "@context"))]
     return []
 
 
@@ -334,7 +349,12 @@ def _expand_with_pyld(node: Node, label: str, base: str) -> tuple[GraphPart | No
         document["@context"] = node.context
     for url, at in _nested_context_urls(document):
         if not is_known(url):
-            pointer = node.pointer + at if "@context" in node.value else node.pointer
+            inherited = "@context" not in node.value and at.startswith("/@context")
+            pointer = (
+                node.context_pointer + at.removeprefix("/@context")
+                if inherited
+                else node.pointer + at
+            )
             issues.append(
                 Issue.make(
                     "AIC301",

@@ -30,3 +30,8 @@ def join(pointer: str, tokens: Iterable[str | int]) -> str:
 def split(pointer: str) -> list[str]:
     """The unescaped tokens of a pointer."""
     return [unescape(token) for token in pointer.split("/")[1:]] if pointer else []
+
+
+def is_index(token: str) -> bool:
+    """Whether a token is an array index: ASCII digits only (str.isdigit accepts '²')."""
+    return token.isascii() and token.isdigit()

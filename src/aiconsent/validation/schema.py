@@ -33,6 +33,7 @@ _PATTERN_HINTS: Final = {
     "jurisdictionCode": "an ISO 3166-1 alpha-2 code in capitals, or EU or EEA",
     "agentToken": "a robots.txt product token (letters, digits, '_', '.', '-')",
     "urlPattern": "a robots.txt-style path starting with '/', optionally after scheme and host",
+    "dateTime": "an RFC 3339 date-time with upper-case T and Z and seconds 00-59",
 }
 _FORMAT_HINTS: Final = {
     "date-time": "an RFC 3339 date-time with a time zone, e.g. 2024-06-26T00:00:00Z",
@@ -61,17 +62,23 @@ def _validator() -> Any:
 def check_document(value: Any, prefix: str) -> list[Issue]:
     """Return the schema issues of one document, de-duplicated and in a stable order."""
     validator = _validator()
-    if validator.is_valid(value):
-        return []
+    try:
+        if validator.is_valid(value):
+            return []
+        errors = list(validator.iter_errors(value))
+    except (ValueError, UnicodeError) as error:  # a value the Rust validator cannot represent
+        return [Issue.make("AIC209", f"the document could not be checked: {error}", prefix)]
     seen: set[tuple[str, str]] = set()
     issues: list[Issue] = []
-    for error in validator.iter_errors(value):
-        for issue in _issues_for(error, prefix):
+    for found in errors:
+        for issue in _issues_for(found, prefix):
             key = (issue.code, issue.path)
             if key not in seen:
                 seen.add(key)
                 issues.append(issue)
-    return issues
+    # A value that is not a date-time at all needs one message, not a format and a pattern one.
+    wrong_format = {issue.path for issue in issues if issue.code == "AIC205"}
+    return [i for i in issues if not (i.code == "AIC206" and i.path in wrong_format)]
 
 
 def _issues_for(error: Any, prefix: str) -> Iterator[Issue]:
@@ -97,7 +104,9 @@ def _issues_for(error: Any, prefix: str) -> Iterator[Issue]:
         hint = _FORMAT_HINTS.get(kind.format, kind.format)
         yield Issue.make("AIC205", f"{_show(instance)} is not {hint}", pointer)
     elif name == "Pattern":
-        hint = _PATTERN_HINTS.get(definition or "", f"a string matching {kind.pattern}")
+        hint = _PATTERN_HINTS.get(definition or "") or _PATTERN_HINTS.get(
+            pointer.rsplit("/", 1)[-1], f"a string matching {kind.pattern}"
+        )
         yield Issue.make("AIC206", f"{_show(instance)} is not {hint}", pointer)
     elif name == "AnyOf" and definition == "ConsentDeclaration":
         yield Issue.make(

@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any, Final
 
+from aiconsent.dates import parse_date, parse_datetime
 from aiconsent.validation.issues import Issue
 from aiconsent.validation.jsonld import Node
 from aiconsent.validation.pointer import child
@@ -28,12 +29,8 @@ def known_agents() -> frozenset[str]:
     return frozenset(token.lower() for token in read_json("ai-agents.json")["agents"])
 
 
-def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-def _day(text: str) -> date:
-    return date.fromisoformat(text)
+_time = parse_datetime
+_day = parse_date
 
 
 def check_nodes(nodes: Iterable[Node]) -> list[Issue]:
@@ -76,20 +73,21 @@ def _declaration(value: dict[str, Any], pointer: str) -> Iterator[Issue]:
     if valid_until is not None:
         if valid_from is not None and valid_until <= valid_from:
             yield Issue.make(
-                "AIC502", "validUntil is not after validFrom", child(pointer, "validUntil")
+                "AIC502", "validUntil is not after validFrom", child(pointer, "validFrom")
             )
         elif valid_until < declared:
             yield Issue.make(
                 "AIC502", "validUntil is before declaredAt", child(pointer, "validUntil")
             )
+    # Pointers match the SHACL shapes (the earlier property), so one problem is one issue.
     if withdrawn is not None:
         if withdrawn < declared:
             yield Issue.make(
-                "AIC503", "withdrawnAt is before declaredAt", child(pointer, "withdrawnAt")
+                "AIC503", "withdrawnAt is before declaredAt", child(pointer, "declaredAt")
             )
         elif valid_from is not None and withdrawn < valid_from:
             yield Issue.make(
-                "AIC503", "withdrawnAt is before validFrom", child(pointer, "withdrawnAt")
+                "AIC503", "withdrawnAt is before validFrom", child(pointer, "validFrom")
             )
     yield from _rule_conflicts(permissions, prohibitions, pointer)
     yield from _repeated_rules(permissions, child(pointer, "permission"))
@@ -259,7 +257,7 @@ def _dataset_consent(value: dict[str, Any], pointer: str) -> Iterator[Issue]:
             yield Issue.make(
                 "AIC511",
                 "collectedUntil is before collectedFrom",
-                child(child(child(pointer, "sources"), index), "collectedUntil"),
+                child(child(child(pointer, "sources"), index), "collectedFrom"),
             )
     counts = value.get("decisionCounts")
     total = value.get("itemCount")

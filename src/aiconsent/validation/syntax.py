@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from aiconsent.validation.issues import Issue
-from aiconsent.validation.pointer import child, escape
+from aiconsent.validation.pointer import child, escape, is_index
 
 DEFAULT_MAX_BYTES: Final = 10 * 1024 * 1024
 DEFAULT_MAX_DEPTH: Final = 64
 _BOM: Final = b"\xef\xbb\xbf"
 _WHITESPACE: Final = " \t\r\n"
+_ESCAPED_SURROGATE: Final = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
 class _BadNumber:
@@ -128,8 +131,11 @@ def parse_bytes(
     _split_documents(text, parsed)
     if not parsed.documents and not any(i.severity == "error" for i in parsed.issues):
         parsed.issues.append(Issue.make("AIC107", "the file holds no JSON document"))
+    surrogates = bool(_ESCAPED_SURROGATE.search(text))
     for document in parsed.documents:
         parsed.issues.extend(_check_values(document, max_depth))
+        if surrogates:
+            parsed.issues.extend(_lone_surrogates(document))
     return parsed
 
 
@@ -140,7 +146,11 @@ def _split_documents(text: str, parsed: ParsedFile) -> None:
     try:
         value, end = _decode(text, start)
     except json.JSONDecodeError as error:
-        parsed.issues.append(_json_error(error, ""))
+        if _looks_like_json_lines(text):
+            parsed.multi = True
+            _split_lines(text, parsed)
+        else:
+            parsed.issues.append(_json_error(error, ""))
         return
     except RecursionError:
         parsed.issues.append(_too_deep_while_parsing(""))
@@ -154,6 +164,32 @@ def _split_documents(text: str, parsed: ParsedFile) -> None:
         _split_lines(text, parsed)
     else:
         _split_concatenated(text, start, value, end, parsed)
+
+
+def _looks_like_json_lines(text: str) -> bool:
+    """Several non-blank lines, each starting a value at column 0: JSON Lines, not one document."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    return len(lines) > 1 and all(line[0] in "{[" for line in lines)
+
+
+def _lone_surrogates(document: Document) -> Iterator[Issue]:
+    """Strings holding half of a UTF-16 pair: not Unicode text, so not processable further."""
+    stack: list[tuple[Any, str]] = [(document.value, document.prefix)]
+    while stack:
+        value, pointer = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                yield Issue.make(
+                    "AIC102", "the string holds a lone UTF-16 surrogate escape", pointer
+                )
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                at = child(pointer, key)
+                if _SURROGATE.search(key):
+                    yield Issue.make("AIC102", "the key holds a lone UTF-16 surrogate escape", at)
+                stack.append((item, at))
+        elif isinstance(value, list):
+            stack.extend((item, f"{pointer}/{index}") for index, item in enumerate(value))
 
 
 def _split_lines(text: str, parsed: ParsedFile) -> None:
@@ -282,7 +318,13 @@ def has_bad_values(parsed: ParsedFile) -> set[int]:
     """Indexes of documents that a syntax error makes unfit for later layers."""
     broken: set[int] = set()
     for issue in parsed.issues:
-        if issue.severity == "error" and issue.code in {"AIC104", "AIC105", "AIC106", "AIC109"}:
+        if issue.severity == "error" and issue.code in {
+            "AIC102",
+            "AIC104",
+            "AIC105",
+            "AIC106",
+            "AIC109",
+        }:
             broken.add(_document_of(issue.path, parsed.multi))
     return broken
 
@@ -291,4 +333,4 @@ def _document_of(pointer: str, multi: bool) -> int:
     if not multi:
         return 0
     head = pointer.split("/")[1] if pointer.count("/") >= 1 else "0"
-    return int(head) if head.isdigit() else 0
+    return int(head) if is_index(head) else 0

@@ -16,7 +16,7 @@ from aiconsent.validation import schema as schema_layer
 from aiconsent.validation.codes import LAYERS, Layer
 from aiconsent.validation.issues import FileReport, Issue, ValidationReport
 from aiconsent.validation.jsonld import GraphPart, Node, expand_node, nodes_of
-from aiconsent.validation.pointer import split
+from aiconsent.validation.pointer import is_index, split
 from aiconsent.validation.rdf import Triple
 from aiconsent.validation.syntax import (
     DEFAULT_MAX_BYTES,
@@ -169,7 +169,7 @@ def _shacl(parts: list[tuple[Node, GraphPart]], parsed: ParsedFile) -> list[Issu
 def _resolve(parsed: ParsedFile, pointer: str) -> Any:
     tokens = split(pointer)
     if parsed.multi:
-        if not tokens or not tokens[0].isdigit():
+        if not tokens or not is_index(tokens[0]):
             return None
         matches = [d for d in parsed.documents if d.index == int(tokens[0])]
         if not matches:
@@ -183,7 +183,7 @@ def _resolve(parsed: ParsedFile, pointer: str) -> Any:
     for token in tokens:
         if isinstance(value, dict):
             value = value.get(token)
-        elif isinstance(value, list) and token.isdigit() and int(token) < len(value):
+        elif isinstance(value, list) and is_index(token) and int(token) < len(value):
             value = value[int(token)]
         else:
             return None
