@@ -60,10 +60,12 @@ def plain_jsonschema(lines: list[str]) -> int:
     """python-jsonschema, one document at a time, with format checks: the usual way."""
     import jsonschema
 
-    from aiconsent.vocabulary.documents import SCHEMA_URL, load_document
+    from aiconsent.vocabulary.documents import SCHEMA_URL, json_schema_registry, load_document
 
     validator = jsonschema.Draft202012Validator(
-        load_document(SCHEMA_URL), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+        load_document(SCHEMA_URL),
+        registry=json_schema_registry(),
+        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
     )
     errors = 0
     for line in lines:

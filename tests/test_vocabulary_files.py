@@ -180,3 +180,30 @@ def test_wheel_carries_schema_byte_for_byte(tmp_path: Path) -> None:
 def test_spec_has_no_unfinished_markers() -> None:
     """The normative text has no TODO or placeholder left in it."""
     assert not re.search(r"\b(TODO|TBD|FIXME)\b", SPEC)
+
+
+def test_python_jsonschema_agrees_through_the_packaged_registry() -> None:
+    """python-jsonschema, resolving through the URL table, accepts an example and rejects a typo."""
+    import jsonschema
+
+    from aiconsent.vocabulary.documents import SCHEMA_URL, json_schema_registry
+
+    wrapper = {"$ref": SCHEMA_URL}
+    validator = jsonschema.Draft202012Validator(
+        wrapper,
+        registry=json_schema_registry(),
+        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+    )
+    example = json.loads(
+        (ROOT / "examples" / "04-artist-explicit-opt-in-with-duties.jsonld").read_text("utf-8")
+    )
+    assert validator.is_valid(example)
+    assert not validator.is_valid({**example, "basis": "consent"})
+
+
+def test_unknown_url_is_refused_by_the_table() -> None:
+    """The table refuses URLs it does not ship, so nothing is ever fetched."""
+    from aiconsent.vocabulary.documents import UnknownDocumentError
+
+    with pytest.raises(UnknownDocumentError):
+        load_document("https://schema.org/")

@@ -55,3 +55,16 @@ def load_document(url: str) -> Any:
     if file is None:
         raise UnknownDocumentError(url)
     return json.loads(read_bytes(file))
+
+
+def json_schema_registry() -> Any:
+    """A referencing.Registry of every shipped JSON Schema, for python-jsonschema users.
+
+    The validator itself uses jsonschema-rs with the same table (see validation/schema.py).
+    """
+    from referencing import Registry, Resource
+
+    def retrieve(uri: str) -> Resource[Any]:
+        return Resource.from_contents(load_document(uri))
+
+    return Registry(retrieve=retrieve)  # type: ignore[call-arg]
