@@ -41,3 +41,18 @@ def nodes_in(path: Path) -> Iterator[dict[str, Any]]:
                 yield {"@context": document.get("@context"), **item}
         elif isinstance(document, dict):
             yield document
+
+
+def declaration(**changes: Any) -> dict[str, Any]:
+    """A minimal valid declaration (a creator's genai-training prohibition), with changes."""
+    base: dict[str, Any] = {
+        "@context": "https://w3id.org/aiconsent/v1",
+        "id": "urn:uuid:3f2e1d0c-9b8a-4776-8554-433221100fed",
+        "type": "ConsentDeclaration",
+        "target": [{"url": "https://x.example/a"}],
+        "declaredBy": {"id": "https://x.example/u/1", "role": "creator"},
+        "declaredAt": "2025-01-01T00:00:00Z",
+        "prohibition": [{"purpose": "genai-training"}],
+    }
+    base.update(changes)
+    return {key: value for key, value in base.items() if value is not None}

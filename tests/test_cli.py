@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from documents import declaration
+
 ROOT = Path(__file__).resolve().parents[1]
 VALID = ROOT / "tests" / "vectors" / "valid"
 
@@ -27,20 +29,7 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
 @pytest.fixture
 def good(tmp_path: Path) -> Path:
     path = tmp_path / "good.jsonld"
-    path.write_text(
-        json.dumps(
-            {
-                "@context": "https://w3id.org/aiconsent/v1",
-                "id": "urn:uuid:5b0f7c7e-2f57-4c1e-9a59-0d2a3c4b5e6f",
-                "type": "ConsentDeclaration",
-                "target": [{"url": "https://photos.example.com/p/1"}],
-                "declaredBy": {"id": "https://photos.example.com/u/ana", "role": "creator"},
-                "declaredAt": "2025-01-01T00:00:00Z",
-                "prohibition": [{"purpose": "genai-training"}],
-            }
-        ),
-        encoding="utf-8",
-    )
+    path.write_text(json.dumps(declaration()), encoding="utf-8")
     return path
 
 
@@ -130,19 +119,9 @@ def test_unknown_layer_exits_2(good: Path) -> None:
 def test_strict_turns_warnings_into_failure(tmp_path: Path) -> None:
     """--strict: a file with only warnings exits 1."""
     path = tmp_path / "warn.jsonld"
-    path.write_text(
-        json.dumps(
-            {
-                "id": "urn:uuid:0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6",
-                "type": "ConsentDeclaration",
-                "target": [{"url": "https://x.example/a"}],
-                "declaredBy": {"id": "https://x.example/u/1", "role": "creator"},
-                "declaredAt": "2025-01-01T00:00:00Z",
-                "prohibition": [{"purpose": "search"}],
-            }
-        ),
-        encoding="utf-8",
-    )
+    document = declaration(prohibition=[{"purpose": "search"}])
+    del document["@context"]  # a missing @context is a warning (AIC304)
+    path.write_text(json.dumps(document), encoding="utf-8")
     assert run("validate", str(path)).returncode == 0
     assert run("validate", str(path), "--strict").returncode == 1
 

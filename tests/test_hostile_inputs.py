@@ -9,16 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aiconsent.validation.validate import Options, validate_bytes
+from documents import declaration
 
-MINIMAL: dict[str, Any] = {
-    "@context": "https://w3id.org/aiconsent/v1",
-    "id": "urn:uuid:3f2e1d0c-9b8a-4776-8554-433221100fed",
-    "type": "ConsentDeclaration",
-    "target": [{"url": "https://x.example/a"}],
-    "declaredBy": {"id": "https://x.example/u/1", "role": "creator"},
-    "declaredAt": "2025-01-01T00:00:00Z",
-    "prohibition": [{"purpose": "genai-training"}],
-}
+MINIMAL: dict[str, Any] = declaration()
 
 
 def codes(data: bytes, options: Options | None = None) -> set[str]:

@@ -10,7 +10,7 @@ from rdflib.compare import isomorphic
 
 from aiconsent.validation.jsonld import native_triples, pyld_triples
 from aiconsent.validation.rdf import XSD_STRING, Triple
-from documents import example_files, nodes_in, valid_vector_files
+from documents import declaration, example_files, nodes_in, valid_vector_files
 
 NODES = [
     (f"{path.name}#{index}", node)
@@ -48,15 +48,7 @@ def test_native_expansion_matches_pyld(name: str, node: dict[str, Any]) -> None:
 
 def test_a_declaration_expands_to_an_odrl_policy() -> None:
     """The expanded declaration uses ODRL permission/action and is typed as an aic class."""
-    node = {
-        "@context": "https://w3id.org/aiconsent/v1",
-        "id": "urn:uuid:7c1d0a52-3f0e-4b8e-9b1a-2d4c6e8f0a1b",
-        "type": "ConsentDeclaration",
-        "target": [{"url": "https://x.example/a"}],
-        "declaredBy": {"id": "https://x.example/u/1", "role": "creator"},
-        "declaredAt": "2025-01-01T00:00:00Z",
-        "permission": [{"purpose": "search"}],
-    }
+    node = declaration(permission=[{"purpose": "search"}], prohibition=None)
     triples = set(native_triples(node))
     predicates = {predicate for _, predicate, _ in triples}
     assert "http://www.w3.org/ns/odrl/2/permission" in predicates

@@ -10,7 +10,7 @@ import pytest
 
 from aiconsent.model import ConsentDeclaration, DatasetConsent, parse_node
 from aiconsent.vocabulary.documents import SCHEMA_URL, load_document
-from documents import example_files, nodes_in, valid_vector_files
+from documents import declaration, example_files, nodes_in, valid_vector_files
 
 NODES = [
     (f"{path.name}#{index}", node)
@@ -31,17 +31,14 @@ def test_round_trip_keeps_meaning(name: str, node: dict[str, Any]) -> None:
 
 
 def _declaration(**changes: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "@context": "https://w3id.org/aiconsent/v1",
-        "id": "urn:uuid:1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
-        "type": "ConsentDeclaration",
-        "target": [{"url": "https://x.example/a"}],
-        "declaredBy": {"id": "https://x.example/u/1", "role": "creator"},
-        "declaredAt": "2025-01-01T00:00:00+02:00",
-        "permission": [{"purpose": "genai-training"}],
-    }
-    base.update(changes)
-    return base
+    return declaration(
+        **{
+            "declaredAt": "2025-01-01T00:00:00+02:00",
+            "permission": [{"purpose": "genai-training"}],
+            "prohibition": None,
+            **changes,
+        }
+    )
 
 
 @pytest.mark.parametrize(

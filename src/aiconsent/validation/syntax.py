@@ -273,13 +273,14 @@ def _check_values(document: Document, max_depth: int) -> Iterator[Issue]:
         )
     while stack:
         value, pointer, depth = stack.pop()
-        if isinstance(value, dict):
-            if depth > max_depth and not too_deep_reported:
+        if isinstance(value, dict | list) and depth > max_depth:
+            if not too_deep_reported:
                 too_deep_reported = True
                 yield Issue.make(
                     "AIC105", f"nesting exceeds the depth limit of {max_depth}", pointer
                 )
-                continue
+            continue
+        if isinstance(value, dict):
             if isinstance(value, _DuplicateKeys):
                 for key in value.repeated:
                     yield Issue.make(
@@ -289,12 +290,6 @@ def _check_values(document: Document, max_depth: int) -> Iterator[Issue]:
                 if isinstance(item, dict | list | _BadNumber):
                     stack.append((item, f"{pointer}/{escape(key)}", depth + 1))
         elif isinstance(value, list):
-            if depth > max_depth and not too_deep_reported:
-                too_deep_reported = True
-                yield Issue.make(
-                    "AIC105", f"nesting exceeds the depth limit of {max_depth}", pointer
-                )
-                continue
             for position, item in enumerate(value):
                 if isinstance(item, dict | list | _BadNumber):
                     stack.append((item, f"{pointer}/{position}", depth + 1))
