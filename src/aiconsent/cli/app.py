@@ -9,7 +9,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from aiconsent.cli.exit_codes import INPUT_ERROR, NEGATIVE, SUCCESS
+from aiconsent.cli.exit_codes import INPUT_ERROR, NEGATIVE, SUCCESS, UNKNOWN
 
 app = typer.Typer(
     name="aiconsent",
@@ -98,6 +98,106 @@ def validate(
     else:
         sys.stdout.write(render_text(report))
     raise typer.Exit(SUCCESS if report.valid else NEGATIVE)
+
+
+class CheckFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class Purpose(StrEnum):
+    tdm = "tdm"
+    ai_use = "ai-use"
+    ai_training = "ai-training"
+    genai_training = "genai-training"
+    non_generative_training = "non-generative-training"
+    ai_inference = "ai-inference"
+    ai_index = "ai-index"
+    search = "search"
+
+
+class UseType(StrEnum):
+    commercial = "commercial"
+    non_commercial = "non-commercial"
+    research = "research"
+
+
+_DECISION_EXIT = {"allowed": SUCCESS, "denied": NEGATIVE, "unknown": UNKNOWN}
+
+
+@app.command()
+def check(
+    sources: Annotated[
+        list[str],
+        typer.Argument(help="Files holding declarations about one item ('-' reads stdin)."),
+    ],
+    purpose: Annotated[Purpose, typer.Option("--purpose", help="The use asked about.")],
+    jurisdiction: Annotated[
+        str | None,
+        typer.Option("--jurisdiction", help="Where the use happens (ISO 3166-1 alpha-2)."),
+    ] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", help="When the use happens (RFC 3339; default now).")
+    ] = None,
+    policy: Annotated[
+        str, typer.Option("--policy", help="opt-in, opt-out, signals-only, or a policy file.")
+    ] = "opt-in",
+    agent: Annotated[
+        str | None, typer.Option("--agent", help="robots.txt product token of the user agent.")
+    ] = None,
+    use_type: Annotated[UseType | None, typer.Option("--use-type", help="Kind of use.")] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show every purpose and the whole trace.")
+    ] = False,
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", help="Output: text for people, or json.")
+    ] = CheckFormat.text,
+) -> None:
+    """May the content these declarations are about be used for PURPOSE?
+
+    Exit 0 allowed, 1 denied, 3 unknown, 2 bad input.
+    """
+    import json
+
+    from aiconsent.dates import parse_datetime
+    from aiconsent.engine import PolicyError
+    from aiconsent.engine import check as evaluate
+    from aiconsent.engine.render import render_decision
+    from aiconsent.readers import read_paths
+    from aiconsent.readers.sources import SourceError
+
+    moment = None
+    if at is not None:
+        try:
+            moment = parse_datetime(at)
+        except ValueError:
+            _fail(f"--at {at!r} is not an RFC 3339 date-time, e.g. 2025-01-01T00:00:00Z")
+        if moment.tzinfo is None:
+            _fail(f"--at {at!r} needs a time zone, e.g. 2025-01-01T00:00:00Z")
+    try:
+        found = read_paths(sources)
+        decision = evaluate(
+            [*found.found, *found.unreadable],
+            purpose.value,
+            jurisdiction=jurisdiction,
+            at=moment,
+            policy=policy,
+            agent=agent,
+            use_type=use_type.value if use_type else None,
+        )
+    except (SourceError, PolicyError, ValueError) as error:
+        _fail(str(error))
+    for marker in found.unreadable:
+        sys.stderr.write(
+            f"aiconsent: warning: {marker.source}: unreadable, not used: {marker.message}\n"
+        )
+    if output_format is CheckFormat.json:
+        sys.stdout.write(
+            json.dumps(decision.to_dict(explain=explain), indent=2, ensure_ascii=False) + "\n"
+        )
+    else:
+        sys.stdout.write(render_decision(decision, explain=explain))
+    raise typer.Exit(_DECISION_EXIT[decision.decision])
 
 
 def main() -> None:
