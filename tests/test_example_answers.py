@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from aiconsent.cli.app import app
-from documents import EXAMPLES
+from documents import EXAMPLES, declaration
 
 ROW = re.compile(
     r"^\| `(?P<file>[^`]+)` \|[^|]*\| `(?P<flags>[^`]+)` \| "
@@ -46,3 +47,25 @@ def test_example_answer(row: dict[str, str]) -> None:
     assert output["decision"] == row["answer"], output
     assert result.exit_code == EXIT[row["answer"]]
     assert row["reason"] in {reason["code"] for reason in output["reasons"]}, output
+
+
+def test_policy_file_example_validates_and_decides(tmp_path: Path) -> None:
+    """The example policy file is valid, and accepts a publisher's licence that opt-in does not."""
+    policy = EXAMPLES / "policies" / "news-publisher-policy.jsonld"
+    runner = CliRunner()
+    assert runner.invoke(app, ["validate", str(policy)]).exit_code == 0
+    licence = declaration(
+        declaredBy={"id": "https://news.example/", "role": "publisher"},
+        basis="license",
+        retroactive=True,
+        permission=[{"purpose": "genai-training"}],
+        prohibition=None,
+    )
+    source = tmp_path / "licence.jsonld"
+    source.write_text(json.dumps(licence), encoding="utf-8")
+    ask = ["check", str(source), "--purpose", "genai-training", "--at", "2025-06-01T00:00:00Z"]
+    named = runner.invoke(app, [*ask, "--format", "json"])
+    filed = runner.invoke(app, [*ask, "--policy", str(policy), "--format", "json"])
+    assert json.loads(named.stdout)["decision"] == "denied"
+    assert json.loads(filed.stdout)["decision"] == "allowed"
+    assert filed.exit_code == 0

@@ -13,10 +13,11 @@ def test_all_names_resolve() -> None:
         assert getattr(aiconsent, name) is not None
 
 
-def test_validate_is_exported() -> None:
-    """validate is at the top level, as interfaces.md says."""
-    assert "validate" in aiconsent.__all__
-    assert callable(aiconsent.validate)
+def test_validate_and_check_are_exported() -> None:
+    """validate and check are at the top level, as interfaces.md says."""
+    for name in ("validate", "check"):
+        assert name in aiconsent.__all__
+        assert callable(getattr(aiconsent, name))
 
 
 def test_models_are_exported() -> None:

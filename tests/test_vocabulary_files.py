@@ -114,6 +114,22 @@ def test_purpose_tree_in_vocab_ttl() -> None:
     } <= edges
 
 
+def test_purposes_json_is_the_tree_of_vocab_ttl() -> None:
+    """The engine's purpose table and the SKOS scheme state the same tree."""
+    import rdflib
+
+    graph = rdflib.Graph().parse(SCHEMA / "vocab.ttl", format="turtle")
+    broader = rdflib.URIRef("http://www.w3.org/2004/02/skos/core#broader")
+    table = json.loads((SCHEMA / "purposes.json").read_text("utf-8"))["purposes"]
+    from_table = {(name, entry["broader"]) for name, entry in table.items() if entry["broader"]}
+    from_vocab = {
+        (str(child).removeprefix(AIC), str(parent).removeprefix(AIC))
+        for child, parent in graph.subject_objects(broader)
+        if str(child).removeprefix(AIC) in table
+    }
+    assert from_table == from_vocab
+
+
 def test_shapes_parse() -> None:
     """shapes.ttl is valid Turtle with node shapes for both classes."""
     import rdflib

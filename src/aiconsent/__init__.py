@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from aiconsent.engine import Decision, Found, Policy, Reason, Unreadable, check, prepare
     from aiconsent.model import ConsentDeclaration, DatasetConsent, Party, Rule, Target
     from aiconsent.validation.issues import FileReport, Issue, ValidationReport
     from aiconsent.validation.validate import validate
@@ -15,6 +16,13 @@ if TYPE_CHECKING:
 __all__ = [
     "ConsentDeclaration",
     "DatasetConsent",
+    "Decision",
+    "Found",
+    "Policy",
+    "Reason",
+    "Unreadable",
+    "check",
+    "prepare",
     "FileReport",
     "Issue",
     "Party",
@@ -25,6 +33,13 @@ __all__ = [
 ]
 
 _LAZY = {
+    "Decision": "aiconsent.engine",
+    "Found": "aiconsent.engine",
+    "Policy": "aiconsent.engine",
+    "Reason": "aiconsent.engine",
+    "Unreadable": "aiconsent.engine",
+    "check": "aiconsent.engine",
+    "prepare": "aiconsent.engine",
     "ConsentDeclaration": "aiconsent.model",
     "DatasetConsent": "aiconsent.model",
     "Party": "aiconsent.model",

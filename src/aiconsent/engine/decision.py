@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -46,8 +47,15 @@ class Decision:
     policy: str
     reasons: tuple[Reason, ...]
     duties: tuple[str, ...] = ()
-    trace: tuple[Reason, ...] = field(default=(), compare=False)
     leaves: dict[str, Outcome] = field(default_factory=dict, compare=False)
+    explain: Callable[[], tuple[Reason, ...]] | None = field(
+        default=None, compare=False, repr=False
+    )
+
+    @property
+    def trace(self) -> tuple[Reason, ...]:
+        """Every reason found, decisive or not (built on demand: most callers never ask)."""
+        return self.explain() if self.explain is not None else self.reasons
 
     @property
     def declarations(self) -> tuple[str, ...]:

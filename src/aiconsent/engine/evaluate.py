@@ -7,7 +7,7 @@ The steps follow spec.md §6.4 and are numbered as there. Everything that can be
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -110,7 +110,7 @@ def check(
     compiled_policy = resolve(policy)
     prepared = declarations if isinstance(declarations, Prepared) else prepare(declarations)
     agent_token = agent.lower() if agent else None
-    leaves: dict[str, tuple[Outcome, list[Reason], tuple[str, ...]]] = {}
+    leaves: dict[str, tuple[Outcome, list[Reason], list[_Found], tuple[str, ...]]] = {}
     for leaf in tree.leaves_of(purpose):
         question = Question(leaf, place, moment, agent_token, use_type, compiled_policy)
         leaves[leaf] = _evaluate_leaf(prepared, question)
@@ -140,6 +140,23 @@ def _moment(at: datetime | str | None) -> datetime:
 # -- one leaf (steps 3 to 10) --------------------------------------------------------------
 
 
+# A reason found while evaluating, kept as a cheap tuple until someone reads it:
+# (code, declaration, leaf, question, detail).
+_Pending = tuple[str, "Declaration", str, "Question | None", "Declaration | None"]
+_Found = Reason | _Pending
+
+
+def _code_of(item: _Found) -> str:
+    return item.code if isinstance(item, Reason) else item[0]
+
+
+def _materialise(item: _Found, decisive: bool) -> Reason:
+    if isinstance(item, Reason):
+        return item if item.decisive == decisive else replace(item, decisive=decisive)
+    code, declaration, leaf, question, detail = item
+    return _reason(code, declaration, leaf, decisive=decisive, question=question, detail=detail)
+
+
 @dataclass(slots=True)
 class _Choice:
     declaration: Declaration
@@ -150,32 +167,31 @@ class _Choice:
 
 def _evaluate_leaf(
     prepared: Prepared, question: Question
-) -> tuple[Outcome, list[Reason], tuple[str, ...]]:
+) -> tuple[Outcome, list[Reason], list[_Found], tuple[str, ...]]:
+    """Steps 3–10 for one leaf: its outcome, decisive reasons, the other findings, duties."""
     leaf = question.leaf
-    trace: list[Reason] = []
+    trace: list[_Found] = []
+    superseded: list[_Found] = []
     choices: list[_Choice] = []
     for _, group in prepared.parties:
         candidates = [
             choice
             for declaration in group
-            if (choice := _choose(declaration, question, prepared.facts, trace)) is not None
+            if leaf in declaration.leaves
+            and (choice := _choose(declaration, question, prepared.facts, trace)) is not None
         ]
         if not candidates:
+            continue
+        if len(candidates) == 1:
+            choices.append(candidates[0])
             continue
         newest = max(candidate.declaration.declared_at for candidate in candidates)
         latest = [c for c in candidates if c.declaration.declared_at == newest]
         winner = next((c for c in latest if c.kind == "prohibition"), latest[0])
         for candidate in candidates:
             if candidate is not winner:
-                trace.append(
-                    _reason(
-                        "superseded",
-                        candidate.declaration,
-                        leaf,
-                        decisive=False,
-                        detail=winner.declaration,
-                    )
-                )
+                pending = ("superseded", candidate.declaration, leaf, None, winner.declaration)
+                superseded.append(pending)
         choices.append(winner)
 
     prohibitions = [choice for choice in choices if choice.kind == "prohibition"]
@@ -183,7 +199,7 @@ def _evaluate_leaf(
     minor = _is_minor(facts, question.place)
     ai = purpose_tree().is_ai(leaf)
     counted: list[_Choice] = []
-    why_not: list[Reason] = [reason for reason in trace if reason.decisive]
+    why_not: list[_Found] = list(trace)
     for choice in choices:
         if choice.kind != "permission":
             continue
@@ -191,10 +207,10 @@ def _evaluate_leaf(
         if code is None:
             counted.append(choice)
         else:
-            why_not.append(_reason(code, choice.declaration, leaf, question=question))
+            why_not.append((code, choice.declaration, leaf, question, None))
 
     outcome: Outcome
-    decisive: list[Reason]
+    decisive: list[_Found]
     duties: tuple[str, ...] = ()
     if prohibitions:
         outcome = "denied"
@@ -214,7 +230,9 @@ def _evaluate_leaf(
     elif ai and (minor or facts.visibility == "private"):
         outcome = "denied"
         code = "minor-content" if minor else "private-content"
-        decisive = [r for r in why_not if r.code == code] or [_fact_reason(code, leaf, question)]
+        decisive = list(why_not)
+        if not any(_code_of(item) == code for item in why_not):
+            decisive.append(_fact_reason(code, leaf, question))
     else:
         outcome = "unknown"
         decisive = why_not or [
@@ -233,27 +251,16 @@ def _evaluate_leaf(
         outcome, policy_reason = _apply_policy(question.policy, leaf, unreadable)
         if policy_reason is not None:
             decisive.append(policy_reason)
-    return outcome, _mark(decisive, trace), duties
-
-
-def _mark(decisive: list[Reason], trace: list[Reason]) -> list[Reason]:
-    """Decisive reasons first, then the rest of the trace marked as not decisive."""
-    seen = set(decisive)
-    rest = [
-        Reason(r.code, r.message, r.declaration, r.source, r.carrier, r.purpose, decisive=False)
-        for r in trace
-        if r not in seen
-    ]
-    return list(decisive) + rest
+    chosen = {id(item) for item in decisive}
+    others = [item for item in why_not if id(item) not in chosen] + superseded
+    return outcome, [_materialise(item, True) for item in decisive], others, duties
 
 
 def _choose(
-    declaration: Declaration, question: Question, facts: Facts, trace: list[Reason]
+    declaration: Declaration, question: Question, facts: Facts, trace: list[_Found]
 ) -> _Choice | None:
     """Steps 3–6 for one declaration: the most specific rule that applies to the leaf, if any."""
     leaf = question.leaf
-    if not declaration.covers_purpose(leaf):
-        return None
     at = question.at
     withdrawn = declaration.withdrawn_at is not None and declaration.withdrawn_at <= at
     in_force = (
@@ -267,7 +274,7 @@ def _choose(
             if declaration.valid_until is not None and at >= declaration.valid_until
             else "not-yet-valid"
         )
-        trace.append(_reason(code, declaration, leaf))
+        trace.append((code, declaration, leaf, None, None))
         return None
     rules = declaration.prohibitions + (
         declaration.withdrawn_rules if withdrawn else declaration.permissions
@@ -280,7 +287,7 @@ def _choose(
         if blocked_by is None:
             applicable.append(rule)
         else:
-            trace.append(_reason(blocked_by, declaration, leaf, question=question))
+            trace.append((blocked_by, declaration, leaf, question, None))
     if not applicable:
         return None
     deepest = max(rule.depth for rule in applicable)
@@ -394,48 +401,75 @@ def _reason(
     duties: tuple[str, ...] = (),
     detail: Declaration | None = None,
 ) -> Reason:
-    who = f"the {declaration.role}"
-    place = question.place if question else None
-    agent = question.agent if question else None
-    use = question.use_type if question else None
-    start = max(moment for moment in (declaration.declared_at, declaration.valid_from) if moment)
-    newer = _when(detail.declared_at) if detail else "a later date"
-    scope = ", ".join(declaration.raw.get("jurisdiction", []))
-    bound = ", ".join(sorted(_agents(declaration, leaf)))
-    policy = f" {question.policy.name}" if question else ""
-    messages = {
-        "permitted": f"{who} permits {leaf} ({declaration.basis})"
-        + (f", with duties: {', '.join(duties)}" if duties else ""),
-        "withdrawn": f"{who} withdrew consent on {_when(declaration.withdrawn_at)}",
-        "expired": f"{who}'s declaration expired on {_when(declaration.valid_until)}",
-        "not-yet-valid": f"{who}'s declaration is not in force yet (from {_when(start)})",
-        "superseded": f"{who}'s newer declaration of {newer} overrides this one",
-        "out-of-jurisdiction": f"{who}'s declaration applies only in {scope} "
-        f"(checked {'in ' + place if place else 'with no jurisdiction'})",
-        "agent-not-matched": f"{who}'s rule binds only {bound} "
-        f"(checked {'for ' + agent if agent else 'with no agent'})",
-        "constraint-not-met": f"{who}'s rule is limited to a use type "
-        f"(checked {'as ' + use if use else 'with no use type'})",
-        "not-retroactive": f"{who}'s permission of {_when(declaration.declared_at)} does not cover "
-        "content created before it, and the content's creation date is earlier or unknown",
-        "minor-content": f"the content was made by a minor, and {who}'s {declaration.basis} "
-        "permission cannot count for it (only a guardian, or the person after coming of age)",
-        "private-content": f"the content is private, and {who}'s {declaration.basis} permission "
-        "cannot open it (only explicit consent or a licence from a party with standing)",
-        "basis-not-accepted": f"{who}'s {declaration.basis} permission does not count under "
-        f"policy{policy} for this content",
-        "untrusted-carrier": f"the policy does not trust the {declaration.carrier} carrier "
-        f"that {who}'s permission came from",
-    }
+    message = _message(code, declaration, leaf, question, duties, detail)
     return Reason(
-        code,
-        messages[code],
-        declaration.id,
-        declaration.source,
-        declaration.carrier,
-        leaf,
-        decisive,
+        code, message, declaration.id, declaration.source, declaration.carrier, leaf, decisive
     )
+
+
+def _message(
+    code: str,
+    declaration: Declaration,
+    leaf: str,
+    question: Question | None,
+    duties: tuple[str, ...],
+    detail: Declaration | None,
+) -> str:
+    who = f"the {declaration.role}"
+    basis = declaration.basis
+    match code:
+        case "permitted":
+            extra = f", with duties: {', '.join(duties)}" if duties else ""
+            return f"{who} permits {leaf} ({basis}){extra}"
+        case "withdrawn":
+            return f"{who} withdrew consent on {_when(declaration.withdrawn_at)}"
+        case "expired":
+            return f"{who}'s declaration expired on {_when(declaration.valid_until)}"
+        case "not-yet-valid":
+            start = max(m for m in (declaration.declared_at, declaration.valid_from) if m)
+            return f"{who}'s declaration is not in force yet (from {_when(start)})"
+        case "superseded":
+            newer = _when(detail.declared_at) if detail else "a later date"
+            return f"{who}'s newer declaration of {newer} overrides this one"
+        case "out-of-jurisdiction":
+            scope = ", ".join(declaration.raw.get("jurisdiction", []))
+            place = question.place if question else None
+            checked = f"in {place}" if place else "with no jurisdiction"
+            return f"{who}'s declaration applies only in {scope} (checked {checked})"
+        case "agent-not-matched":
+            bound = ", ".join(sorted(_agents(declaration, leaf)))
+            agent = question.agent if question else None
+            checked = f"for {agent}" if agent else "with no agent"
+            return f"{who}'s rule binds only {bound} (checked {checked})"
+        case "constraint-not-met":
+            use = question.use_type if question else None
+            checked = f"as {use}" if use else "with no use type"
+            return f"{who}'s rule is limited to a use type (checked {checked})"
+        case "not-retroactive":
+            return (
+                f"{who}'s permission of {_when(declaration.declared_at)} does not cover content "
+                "created before it, and the content's creation date is earlier or unknown"
+            )
+        case "minor-content":
+            return (
+                f"the content was made by a minor, and {who}'s {basis} permission cannot count "
+                "for it (only a guardian, or the person after coming of age)"
+            )
+        case "private-content":
+            return (
+                f"the content is private, and {who}'s {basis} permission cannot open it "
+                "(only explicit consent or a licence from a party with standing)"
+            )
+        case "basis-not-accepted":
+            policy = f" {question.policy.name}" if question else ""
+            return (
+                f"{who}'s {basis} permission does not count under policy{policy} for this content"
+            )
+        case "untrusted-carrier":
+            return (
+                f"the policy does not trust the {declaration.carrier} carrier of {who}'s permission"
+            )
+    raise ValueError(f"no message for reason code {code!r}")
 
 
 def _agents(declaration: Declaration, leaf: str) -> set[str]:
@@ -492,37 +526,40 @@ def _combine(
     place: str | None,
     moment: datetime,
     policy: Policy,
-    leaves: dict[str, tuple[Outcome, list[Reason], tuple[str, ...]]],
+    leaves: dict[str, tuple[Outcome, list[Reason], list[_Found], tuple[str, ...]]],
 ) -> Decision:
     outcomes = {leaf: result[0] for leaf, result in leaves.items()}
-    if any(outcome == "denied" for outcome in outcomes.values()):
-        decision: Outcome = "denied"
-    elif all(outcome == "allowed" for outcome in outcomes.values()):
-        decision = "allowed"
-    else:
-        decision = "unknown"
-    deciding = [leaf for leaf, outcome in outcomes.items() if outcome == decision]
-    reasons: list[Reason] = []
-    trace: list[Reason] = []
-    for leaf, (_, leaf_reasons, _) in leaves.items():
-        trace.extend(leaf_reasons)
-        if leaf in deciding:
-            reasons.extend(reason for reason in leaf_reasons if reason.decisive)
-    duties = (
-        tuple(sorted({duty for _, _, leaf_duties in leaves.values() for duty in leaf_duties}))
-        if decision == "allowed"
-        else ()
+    values = set(outcomes.values())
+    decision: Outcome = (
+        "denied" if "denied" in values else "allowed" if values == {"allowed"} else "unknown"
     )
+    reasons: list[Reason] = []
+    for leaf_outcome, leaf_reasons, _, _ in leaves.values():
+        if leaf_outcome == decision:
+            reasons.extend(leaf_reasons)
+    duties: tuple[str, ...] = ()
+    if decision == "allowed":
+        duties = tuple(
+            sorted({duty for *_, leaf_duties in leaves.values() for duty in leaf_duties})
+        )
+
+    def explain() -> tuple[Reason, ...]:
+        trace: list[Reason] = []
+        for _, leaf_reasons, others, _ in leaves.values():
+            trace.extend(leaf_reasons)
+            trace.extend(_materialise(item, False) for item in others)
+        return tuple(trace)
+
     return Decision(
         decision,
         purpose,
         place,
         moment,
         policy.name,
-        tuple(_unique(reasons)),
+        tuple(_unique(reasons)) if len(leaves) > 1 else tuple(reasons),
         duties,
-        tuple(trace),
         outcomes,
+        explain,
     )
 
 

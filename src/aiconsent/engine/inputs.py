@@ -70,13 +70,11 @@ class Declaration:
     source: str | None
     carrier: str
     raw: dict[str, Any] = field(repr=False, compare=False)
+    leaves: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     @property
     def standing(self) -> bool:
         return self.role in STANDING
-
-    def covers_purpose(self, leaf: str) -> bool:
-        return any(leaf in rule.leaves for rule in self.permissions + self.prohibitions)
 
 
 def _rules(items: list[dict[str, Any]], kind: str) -> tuple[Rule, ...]:
@@ -100,6 +98,7 @@ def compile_declaration(
 ) -> Declaration:
     """Compile one schema-valid ConsentDeclaration (compact form)."""
     permissions = _rules(value.get("permission", []), "permission")
+    prohibitions = _rules(value.get("prohibition", []), "prohibition")
     withdrawn = tuple(
         Rule("prohibition", rule.purpose, rule.depth, rule.leaves, None, None, (), True)
         for rule in permissions
@@ -116,12 +115,15 @@ def compile_declaration(
         places=expand(value["jurisdiction"]) if value.get("jurisdiction") else None,
         retroactive=value.get("retroactive") is True,
         permissions=permissions,
-        prohibitions=_rules(value.get("prohibition", []), "prohibition"),
+        prohibitions=prohibitions,
         withdrawn_rules=withdrawn,
         facts=value.get("content", {}),
         source=source,
         carrier=carrier or value.get("carrier", "jsonld"),
         raw=value,
+        leaves=frozenset().union(
+            *(rule.leaves for rule in permissions), *(r.leaves for r in prohibitions)
+        ),
     )
 
 
