@@ -80,7 +80,15 @@ def main() -> None:
         for _ in range(arguments.runs):
             begin = time.perf_counter()
             subprocess.run(
-                [executable, "check", str(example), "--purpose", "genai-training", "--jurisdiction", "DE"],
+                [
+                    executable,
+                    "check",
+                    str(example),
+                    "--purpose",
+                    "genai-training",
+                    "--jurisdiction",
+                    "DE",
+                ],
                 capture_output=True,
                 check=False,
             )
@@ -95,8 +103,13 @@ def main() -> None:
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "check.json").write_text(
         json.dumps(
-            {"pairs": len(questions), "prepared_per_s": compiled_rate, "unprepared_per_s": raw_rate,
-             "cold_start_s": cold, "outcomes": outcomes},
+            {
+                "pairs": len(questions),
+                "prepared_per_s": compiled_rate,
+                "unprepared_per_s": raw_rate,
+                "cold_start_s": cold,
+                "outcomes": outcomes,
+            },
             indent=2,
         )
     )
