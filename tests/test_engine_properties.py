@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aiconsent.engine import check
-from aiconsent.engine.purposes import purpose_tree
+from aiconsent.vocabulary.purposes import purpose_tree
 from aiconsent.model import parse_node
 from aiconsent.readers import read_paths
 

@@ -24,8 +24,8 @@ from aiconsent.engine.inputs import (
 )
 from aiconsent.engine.places import age_of_digital_consent, canonical, is_group
 from aiconsent.engine.policy import Outcome, Policy, PolicyError, resolve
-from aiconsent.engine.purposes import purpose_tree
 from aiconsent.model.found import Found, Unreadable
+from aiconsent.vocabulary.purposes import purpose_tree
 
 _NEVER_FOR_MINORS: Final = frozenset({"terms-of-service", "no-objection"})
 USE_TYPES: Final = ("commercial", "non-commercial", "research")

@@ -14,8 +14,8 @@ from typing import Any
 from aiconsent.dates import parse_date, parse_datetime
 from aiconsent.engine.places import expand
 from aiconsent.engine.policy import STANDING
-from aiconsent.engine.purposes import purpose_tree
 from aiconsent.model.found import Unreadable
+from aiconsent.vocabulary.purposes import purpose_tree
 
 
 @dataclass(frozen=True, slots=True)

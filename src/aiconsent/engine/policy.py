@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, TypeAlias
 
-from aiconsent.engine.purposes import purpose_tree
+from aiconsent.vocabulary.purposes import purpose_tree
 
 Outcome: TypeAlias = Literal["allowed", "denied", "unknown"]
 STANDING: Final = frozenset({"creator", "rightsholder", "data-subject", "guardian"})

@@ -1,0 +1,1 @@
+"""Readers and writers for every existing AI-use signal, one module per format (spec §9)."""
