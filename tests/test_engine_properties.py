@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aiconsent.engine import check
-from aiconsent.vocabulary.purposes import purpose_tree
 from aiconsent.model import parse_node
 from aiconsent.readers import read_paths
+from aiconsent.vocabulary.purposes import purpose_tree
 
 RANK = {"denied": 0, "unknown": 1, "allowed": 2}
 PURPOSES = sorted(purpose_tree().depth)

@@ -9,7 +9,6 @@ not define is an error, so a typo is reported instead of silently dropped.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,8 +30,8 @@ from aiconsent.validation.rdf import (
 )
 from aiconsent.vocabulary.documents import (
     CONTEXT_URL,
-    document_table,
     is_known,
+    jsonld_loader,
     load_document,
 )
 
@@ -305,16 +304,9 @@ def _needs_pyld(value: Any) -> bool:
 # -- pyld, for every other context ---------------------------------------------------------
 
 
-def _frozen_loader() -> Any:
-    from pyld.documentloader.frozen import FrozenDocumentLoader
-
-    documents = {url: copy.deepcopy(load_document(url)) for url in document_table()}
-    return FrozenDocumentLoader(documents=documents)
-
-
 @cache
 def _loader() -> Any:
-    return _frozen_loader()
+    return jsonld_loader()
 
 
 def _context_urls(context: Any) -> Iterator[str]:

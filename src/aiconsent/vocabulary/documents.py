@@ -68,3 +68,14 @@ def json_schema_registry() -> Any:
         return Resource.from_contents(load_document(uri))
 
     return Registry(retrieve=retrieve)  # type: ignore[call-arg]
+
+
+def jsonld_loader() -> Any:
+    """A pyld document loader that serves only the shipped documents (never the network)."""
+    import copy
+
+    from pyld.documentloader.frozen import FrozenDocumentLoader
+
+    return FrozenDocumentLoader(
+        documents={url: copy.deepcopy(load_document(url)) for url in document_table()}
+    )
