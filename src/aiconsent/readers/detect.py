@@ -90,7 +90,7 @@ def _json_kind(data: bytes) -> Format:
     ):
         return "tdmrep-json"
     if isinstance(value, dict) and "tdm-reservation" in value:
-        return "tdmrep-json"  # a bare object, as seen in the wild: the TDMRep reader says what it lacks
+        return "tdmrep-json"  # a bare object, as seen in the wild
     if isinstance(first, dict):
         if "manifests" in first and "active_manifest" in first:
             return "c2pa-manifest-store"
