@@ -1,55 +1,259 @@
-"""Read SOURCEs (files, or `-` for standard input) with the reader their bytes call for.
-
-For now aiconsent's own JSON-LD, JSON and JSON Lines; later releases add the other signals.
+"""Read SOURCEs — files, `-` for standard input, header lines, or fetched URLs — with the reader
+their bytes call for (spec §9), into one ReadResult.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
+from urllib.parse import urlsplit
 
+from aiconsent.formats.common import Origin
 from aiconsent.model.found import ReadResult, Unreadable
+from aiconsent.readers.detect import Format, detect
 from aiconsent.readers.jsonld import read_jsonld
 
 
 class SourceError(Exception):
-    """A source that cannot be read at all: missing, a folder, not permitted, too large."""
+    """A source that cannot be read at all: missing, a folder, not permitted, unsupported."""
 
 
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_BYTES: Final = 10 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class SourceReport:
+    """What one source yielded, for `aiconsent read`'s summary."""
+
+    source: str
+    format: Format
+    count: int
+    carriers: list[str] = field(default_factory=list)
+
+
+def _site(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+def read_bytes(
+    data: bytes, name: str, *, url: str | None = None, base: str | None = None
+) -> tuple[ReadResult, Format]:
+    """Read one source's bytes with the reader its format needs."""
+    kind = detect(data, name)
+    if kind == "jsonld":
+        return read_jsonld(data, name, base=base), kind
+    reader = _READERS.get(kind)
+    if reader is None:
+        raise SourceError(f"{name}: {_unsupported(kind)}")
+    origin = Origin.for_bytes(data, name, url=url)
+    return reader(data, origin, _site(url)), kind
+
+
+def _unsupported(kind: Format) -> str:
+    if kind == "image":
+        return "an image: embedded XMP and C2PA metadata are read by a later release"
+    return (
+        "not a format aiconsent reads "
+        "(declarations, robots.txt, ai.txt, headers, HTML, RSL, TDMRep, ODRL, C2PA JSON)"
+    )
+
+
+def _robots(data: bytes, origin: Origin, site: str | None) -> ReadResult:
+    from aiconsent.formats.robots import read_robots
+
+    return read_robots(data, origin, site=site)
+
+
+def _ai_txt(data: bytes, origin: Origin, site: str | None) -> ReadResult:
+    from aiconsent.formats.ai_txt import read_ai_txt
+
+    return read_ai_txt(data, origin, site=site)
+
+
+def _tdmrep_json(data: bytes, origin: Origin, site: str | None) -> ReadResult:
+    from aiconsent.formats.tdmrep import read_tdmrep_json
+
+    return read_tdmrep_json(data, origin, url=site)
+
+
+def _epub(data: bytes, origin: Origin, site: str | None) -> ReadResult:
+    from aiconsent.formats.tdmrep import read_epub_opf
+
+    return read_epub_opf(data, origin)
+
+
+def _xmp(data: bytes, origin: Origin, site: str | None) -> ReadResult:
+    from aiconsent.formats.tdmrep import read_pdf_xmp
+
+    return read_pdf_xmp(data, origin)
+
+
+def _rsl(data: bytes, origin: Origin, site: str | None) -> ReadResult:
+    from aiconsent.formats.rsl import read_rsl
+
+    return read_rsl(data, origin, site=site)
+
+
+def _odrl(data: bytes, origin: Origin, site: str | None) -> ReadResult:
+    from aiconsent.formats.odrl import read_odrl
+
+    return read_odrl(data, origin)
+
+
+def _manifest_store(data: bytes, origin: Origin, site: str | None) -> ReadResult:
+    from aiconsent.formats.cawg import read_manifest_store
+
+    return read_manifest_store(json.loads(data.decode("utf-8-sig")), origin)
+
+
+def _headers(data: bytes, origin: Origin, site: str | None) -> ReadResult:
+    from aiconsent.formats.headers import read_response
+
+    return read_response(data, origin)
+
+
+def _content_usage(data: bytes, origin: Origin, site: str | None) -> ReadResult:
+    from aiconsent.formats.aipref import read_content_usage_header
+
+    text = data.decode("utf-8", errors="replace")
+    return read_content_usage_header([line for line in text.splitlines() if line.strip()], origin)
+
+
+def _html(data: bytes, origin: Origin, site: str | None) -> ReadResult:
+    from aiconsent.formats.html import read_html
+    from aiconsent.validation.semantic import known_agents
+
+    return read_html(data, origin, known_agents=known_agents())
+
+
+_READERS: Final[dict[str, Callable[[bytes, Origin, str | None], ReadResult]]] = {
+    "robots-txt": _robots,
+    "ai-txt": _ai_txt,
+    "tdmrep-json": _tdmrep_json,
+    "epub-opf": _epub,
+    "xmp": _xmp,
+    "pdf": _xmp,
+    "rsl": _rsl,
+    "odrl": _odrl,
+    "c2pa-manifest-store": _manifest_store,
+    "http-response": _headers,
+    "content-usage": _content_usage,
+    "html": _html,
+}
 
 
 def read_source(
-    source: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES
-) -> ReadResult:
-    """Read one source; raise SourceError if its bytes cannot be had."""
+    source: str | os.PathLike[str],
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    url: str | None = None,
+) -> tuple[ReadResult, SourceReport]:
+    """Read one source (a path, or '-' for stdin); raise SourceError if it cannot be had."""
     name = os.fspath(source)
+    base: str | None = None
     if name == "-":
         data = sys.stdin.buffer.read(max_bytes + 1)
-        return read_jsonld(data, "<stdin>")
-    path = Path(name)
-    try:
-        if path.is_dir():
-            raise SourceError(f"{name}: is a folder, not a file")
-        size = path.stat().st_size
-        if size > max_bytes:
-            message = f"the file has {size} bytes; the limit is {max_bytes} bytes"
-            return ReadResult(unreadable=[Unreadable(name, message)])
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise SourceError(f"{name}: no such file") from None
-    except PermissionError:
-        raise SourceError(f"{name}: permission denied") from None
-    except OSError as error:
-        raise SourceError(f"{name}: cannot be read ({error.strerror or error})") from None
-    return read_jsonld(data, name, base=path.resolve().as_uri())
+        name = "<stdin>"
+    else:
+        path = Path(name)
+        try:
+            if path.is_dir():
+                raise SourceError(f"{name}: is a folder, not a file")
+            size = path.stat().st_size
+            if size > max_bytes:
+                message = f"the file has {size} bytes; the limit is {max_bytes} bytes"
+                result = ReadResult(unreadable=[Unreadable(name, message)])
+                return result, SourceReport(name, "unknown", 0)
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise SourceError(f"{name}: no such file") from None
+        except PermissionError:
+            raise SourceError(f"{name}: permission denied") from None
+        except OSError as error:
+            raise SourceError(f"{name}: cannot be read ({error.strerror or error})") from None
+        base = path.resolve().as_uri()
+    if len(data) > max_bytes:
+        result = ReadResult(unreadable=[Unreadable(name, f"more than {max_bytes} bytes")])
+        return result, SourceReport(name, "unknown", 0)
+    result, kind = read_bytes(data, name, url=url, base=base)
+    return result, _report(name, kind, result)
+
+
+def read_header_lines(
+    lines: Iterable[str], *, url: str | None = None
+) -> tuple[ReadResult, SourceReport]:
+    """`--header 'Name: value'` options, read as the headers of one response."""
+    from aiconsent.formats.headers import parse_header_lines, read_headers
+
+    texts = list(lines)
+    data = "\n".join(texts).encode("utf-8")
+    origin = Origin.for_bytes(data, "--header", url=url)
+    result = read_headers(parse_header_lines(texts), origin)
+    return result, _report("--header", "http-response", result)
+
+
+def _report(name: str, kind: Format, result: ReadResult) -> SourceReport:
+    carriers = sorted({item.carrier for item in result.found})
+    return SourceReport(name, kind, len(result.found), carriers)
 
 
 def read_paths(sources: Iterable[str | os.PathLike[str]]) -> ReadResult:
     """Read several sources into one result."""
     result = ReadResult()
     for source in sources:
-        result.extend(read_source(source))
+        result.extend(read_source(source)[0])
     return result
+
+
+def read_url(url: str, *, allow_private: bool = False) -> tuple[ReadResult, list[SourceReport]]:
+    """Fetch a resource and its site's robots.txt, tdmrep.json and ai.txt, and read them all.
+
+    The resource itself must be fetched (else SourceError); a site file that is absent (404, 410)
+    says nothing, and one that fails otherwise becomes an unreadable signal.
+    """
+    from aiconsent.formats.headers import read_headers
+    from aiconsent.readers.fetch import FetchError, fetch, site_urls
+
+    result = ReadResult()
+    reports: list[SourceReport] = []
+    try:
+        response = fetch(url, allow_private=allow_private)
+    except FetchError as error:
+        raise SourceError(str(error)) from None
+    origin = Origin.for_bytes(response.body, response.url, url=response.url)
+    header_result = read_headers(response.headers, origin)
+    result.extend(header_result)
+    reports.append(_report(f"{response.url} (headers)", "http-response", header_result))
+    if response.status < 400 and response.body:
+        kind = detect(response.body, urlsplit(response.url).path)
+        if kind in _READERS or kind == "jsonld":
+            body_result, kind = read_bytes(response.body, response.url, url=response.url)
+            result.extend(body_result)
+            reports.append(_report(response.url, kind, body_result))
+    for carrier, site_url in site_urls(response.url).items():
+        try:
+            site_file = fetch(site_url, allow_private=allow_private, max_bytes=512 * 1024)
+        except FetchError as error:
+            result.unreadable.append(Unreadable(site_url, str(error), carrier))
+            continue
+        if site_file.status in (404, 410):
+            continue
+        if site_file.status >= 400:
+            result.unreadable.append(Unreadable(site_url, f"HTTP {site_file.status}", carrier))
+            continue
+        try:
+            file_result, kind = read_bytes(site_file.body, site_url, url=site_url)
+        except SourceError as error:
+            result.unreadable.append(Unreadable(site_url, str(error), carrier))
+            continue
+        result.extend(file_result)
+        reports.append(_report(site_url, kind, file_result))
+    return result, reports
