@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -124,14 +124,65 @@ class UseType(StrEnum):
 
 _DECISION_EXIT = {"allowed": SUCCESS, "denied": NEGATIVE, "unknown": UNKNOWN}
 
+HeaderOption = Annotated[
+    list[str] | None,
+    typer.Option("--header", "-H", help="An HTTP response header 'Name: value' (repeatable)."),
+]
+FetchOption = Annotated[
+    bool, typer.Option("--fetch", help="SOURCEs are URLs: fetch them and their site's files.")
+]
+PrivateOption = Annotated[
+    bool,
+    typer.Option("--allow-private", help="With --fetch, allow private and loopback addresses."),
+]
+UrlOption = Annotated[
+    str | None,
+    typer.Option("--url", help="The URL a local SOURCE was served at (its party and site)."),
+]
+SourcesArgument = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="Files with signals about one item ('-' reads stdin), or URLs with --fetch."
+    ),
+]
+
+
+def _gather(
+    sources: list[str], headers: list[str] | None, fetch: bool, allow_private: bool, url: str | None
+) -> tuple[Any, list[Any]]:
+    """Read every SOURCE and header the way `read` does; exit 2 on input errors."""
+    from aiconsent.model.found import ReadResult
+    from aiconsent.readers.sources import SourceError, read_header_lines, read_source, read_url
+
+    if not sources and not headers:
+        _fail("give at least one SOURCE or --header")
+    result = ReadResult()
+    reports: list[Any] = []
+    try:
+        for source in sources:
+            if fetch:
+                found, more = read_url(source, allow_private=allow_private)
+                reports.extend(more)
+            else:
+                found, report = read_source(source, url=url)
+                reports.append(report)
+            result.extend(found)
+        if headers:
+            found, report = read_header_lines(headers, url=url)
+            result.extend(found)
+            reports.append(report)
+    except SourceError as error:
+        _fail(str(error))
+    for marker in result.unreadable:
+        where = marker.source or "input"
+        sys.stderr.write(f"aiconsent: warning: {where}: unreadable, not used: {marker.message}\n")
+    return result, reports
+
 
 @app.command()
 def check(
-    sources: Annotated[
-        list[str],
-        typer.Argument(help="Files holding declarations about one item ('-' reads stdin)."),
-    ],
     purpose: Annotated[Purpose, typer.Option("--purpose", help="The use asked about.")],
+    sources: SourcesArgument = None,
     jurisdiction: Annotated[
         str | None,
         typer.Option("--jurisdiction", help="Where the use happens (ISO 3166-1 alpha-2)."),
@@ -152,8 +203,12 @@ def check(
     output_format: Annotated[
         CheckFormat, typer.Option("--format", help="Output: text for people, or json.")
     ] = CheckFormat.text,
+    header: HeaderOption = None,
+    fetch: FetchOption = False,
+    allow_private: PrivateOption = False,
+    url: UrlOption = None,
 ) -> None:
-    """May the content these declarations are about be used for PURPOSE?
+    """May the content these signals are about be used for PURPOSE?
 
     Exit 0 allowed, 1 denied, 3 unknown, 2 bad input.
     """
@@ -163,8 +218,6 @@ def check(
     from aiconsent.engine import PolicyError
     from aiconsent.engine import check as evaluate
     from aiconsent.engine.render import render_decision
-    from aiconsent.readers import read_paths
-    from aiconsent.readers.sources import SourceError
 
     moment = None
     if at is not None:
@@ -174,8 +227,8 @@ def check(
             _fail(f"--at {at!r} is not an RFC 3339 date-time, e.g. 2025-01-01T00:00:00Z")
         if moment.tzinfo is None:
             _fail(f"--at {at!r} needs a time zone, e.g. 2025-01-01T00:00:00Z")
+    found, _ = _gather(sources or [], header, fetch, allow_private, url)
     try:
-        found = read_paths(sources)
         decision = evaluate(
             [*found.found, *found.unreadable],
             purpose.value,
@@ -185,19 +238,52 @@ def check(
             agent=agent,
             use_type=use_type.value if use_type else None,
         )
-    except (SourceError, PolicyError, ValueError) as error:
+    except (PolicyError, ValueError) as error:
         _fail(str(error))
-    for marker in found.unreadable:
-        sys.stderr.write(
-            f"aiconsent: warning: {marker.source}: unreadable, not used: {marker.message}\n"
-        )
     if output_format is CheckFormat.json:
-        sys.stdout.write(
-            json.dumps(decision.to_dict(explain=explain), indent=2, ensure_ascii=False) + "\n"
-        )
+        text = json.dumps(decision.to_dict(explain=explain), indent=2, ensure_ascii=False)
+        sys.stdout.write(text + "\n")
     else:
         sys.stdout.write(render_decision(decision, explain=explain))
     raise typer.Exit(_DECISION_EXIT[decision.decision])
+
+
+@app.command()
+def read(
+    sources: SourcesArgument = None,
+    header: HeaderOption = None,
+    fetch: FetchOption = False,
+    allow_private: PrivateOption = False,
+    url: UrlOption = None,
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", help="Output: text for people, or json.")
+    ] = CheckFormat.text,
+) -> None:
+    """Print every declaration found, in aiconsent's compact form, each with its carrier."""
+    import json
+
+    from aiconsent.readers.render import render_read
+
+    found, reports = _gather(sources or [], header, fetch, allow_private, url)
+    document = {
+        "declarations": [item.to_dict() for item in found.found],
+        "sources": [
+            {
+                "source": r.source,
+                "format": r.format,
+                "carrier": ",".join(r.carriers),
+                "count": r.count,
+            }
+            for r in reports
+        ],
+        "unreadable": [marker.to_dict() for marker in found.unreadable],
+        "notes": found.other,
+    }
+    if output_format is CheckFormat.json:
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(render_read(found, reports))
+    raise typer.Exit(SUCCESS)
 
 
 def main() -> None:

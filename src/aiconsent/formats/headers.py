@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from aiconsent.formats.common import Origin, unreadable
+from aiconsent.formats.noai import read_noai
 from aiconsent.model.found import ReadResult
 
 CARRIER: Final = "http-header"
@@ -48,12 +49,12 @@ def split_response(data: bytes) -> tuple[list[str], bytes, bool]:
 
 def read_headers(pairs: list[tuple[str, str]], origin: Origin) -> ReadResult:
     """Every AI-use signal among the headers of one response."""
-    from aiconsent.formats import aipref, noai, tdmrep
-
     result = ReadResult()
     content_usage = [value for name, value in pairs if name == "content-usage"]
     if content_usage:
-        result.extend(aipref.read_content_usage_header(content_usage, origin))
+        from aiconsent.formats.aipref import read_content_usage_header
+
+        result.extend(read_content_usage_header(content_usage, origin))
     reservations = [value for name, value in pairs if name == "tdm-reservation"]
     policies = [value for name, value in pairs if name == "tdm-policy"]
     if reservations or policies:
@@ -64,12 +65,14 @@ def read_headers(pairs: list[tuple[str, str]], origin: Origin) -> ReadResult:
         else:
             reservation = reservations[0] if reservations else None
             policy = policies[0] if policies else None
-            result.extend(tdmrep.tdm_values(reservation, policy, origin, CARRIER))
+            from aiconsent.formats.tdmrep import tdm_values
+
+            result.extend(tdm_values(reservation, policy, origin, CARRIER))
     robots_tags = [value for name, value in pairs if name == "x-robots-tag"]
     if robots_tags:
         content_type = next((value for name, value in pairs if name == "content-type"), "")
         image = content_type.strip().lower().startswith("image/")
-        result.extend(noai.read_noai(robots_tags, origin, CARRIER, image=image))
+        result.extend(read_noai(robots_tags, origin, CARRIER, image=image))
     for name, value in pairs:
         if name == "link":
             for url, parameters in _LINK.findall(value):
