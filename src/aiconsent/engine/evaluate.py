@@ -130,7 +130,7 @@ def _place(jurisdiction: str | None) -> str | None:
 
 def _moment(at: datetime | str | None) -> datetime:
     if at is None:
-        return datetime.now(UTC)
+        return datetime.now(UTC).replace(microsecond=0)
     moment = parse_datetime(at) if isinstance(at, str) else at
     if moment.tzinfo is None:
         raise ValueError("the time of a check needs a time zone, e.g. 2025-01-01T00:00:00Z")

@@ -46,13 +46,15 @@ def check_address(url: str, *, allow_private: bool) -> None:
     if allow_private:
         return
     try:
-        infos = socket.getaddrinfo(
-            parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
-        )
-    except socket.gaierror as error:
-        raise FetchError(f"{url}: cannot resolve {parts.hostname} ({error})") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
+        addresses = [ipaddress.ip_address(parts.hostname)]
+    except ValueError:  # a name, not an address literal: resolve it
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            infos = socket.getaddrinfo(parts.hostname, port)
+        except socket.gaierror as error:
+            raise FetchError(f"{url}: cannot resolve {parts.hostname} ({error})") from None
+        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    for address in addresses:
         if not address.is_global or address.is_multicast:
             raise FetchError(
                 f"{url}: {parts.hostname} resolves to {address}, a private or local address; "
