@@ -37,7 +37,7 @@ HOSTILE = [
     b"$",
     b"%",
     b"\\",
-    b"\u2028".decode("unicode_escape").encode("utf-8", "surrogatepass"),
+    "\u2028".encode(),
 ]
 
 XML_BOMB = (

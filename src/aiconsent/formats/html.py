@@ -68,7 +68,7 @@ def read_html(
     data: bytes, origin: Origin, *, known_agents: frozenset[str] = frozenset()
 ) -> ReadResult:
     """Every aiconsent declaration and AI-use meta signal of one page."""
-    from aiconsent.formats import noai, tdmrep
+    from aiconsent.formats.noai import read_noai
     from aiconsent.readers.jsonld import read_jsonld
 
     result = ReadResult()
@@ -96,12 +96,14 @@ def read_html(
     robots = [content for name, content in collector.meta if name == "robots"]
     robots += [f"{name}: {content}" for name, content in collector.meta if name in known_agents]
     if robots:
-        result.extend(noai.read_noai(robots, origin, CARRIER))
+        result.extend(read_noai(robots, origin, CARRIER))
     reservation = [content for name, content in collector.meta if name == "tdm-reservation"]
     policy = [content for name, content in collector.meta if name == "tdm-policy"]
     if reservation or policy:
+        from aiconsent.formats.tdmrep import tdm_values
+
         result.extend(
-            tdmrep.tdm_values(
+            tdm_values(
                 reservation[-1] if reservation else None,
                 policy[-1] if policy else None,
                 origin,
