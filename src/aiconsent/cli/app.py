@@ -286,6 +286,43 @@ def read(
     raise typer.Exit(SUCCESS)
 
 
+@app.command()
+def convert(
+    source: Annotated[str, typer.Argument(help="A file with signals ('-' reads stdin).")],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="jsonld, content-usage, content-signal, robots-txt, tdmrep-json, tdm-headers, "
+            "tdm-meta, x-robots-tag, rsl, ai-txt, odrl, cawg, iptc.",
+        ),
+    ],
+    site: Annotated[
+        str | None, typer.Option("--site", help="https://host, for site-wide formats.")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 when the target cannot carry everything.")
+    ] = False,
+    url: UrlOption = None,
+) -> None:
+    """Write the declarations SOURCE holds in another format; what is lost goes to stderr."""
+    from aiconsent.formats.writers import WRITERS, write
+
+    if to not in WRITERS:
+        _fail(f"--to {to!r}: choose one of {', '.join(WRITERS)}")
+    found, _ = _gather([source], None, False, False, url)
+    declarations = [item.declaration for item in found.found]
+    try:
+        written = write(to, declarations, site=site)
+    except ValueError as error:
+        _fail(str(error))
+    sys.stdout.write(written.text)
+    for loss in written.losses:
+        sys.stderr.write(f"aiconsent: {to}: {loss}\n")
+    lossy = written.lossy or bool(found.unreadable)
+    raise typer.Exit(NEGATIVE if strict and lossy else SUCCESS)
+
+
 def main() -> None:
     """Console-script entry point: never lets a traceback reach the user."""
     try:
