@@ -6,7 +6,6 @@ path prefix. Paths are compared after normalising percent-encoding the RFC's way
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from urllib.parse import quote, unquote, urlsplit
 
@@ -17,18 +16,38 @@ def normalise_path(path: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _compile(pattern: str) -> re.Pattern[str]:
+def _pieces(pattern: str) -> tuple[tuple[str, ...], bool]:
     anchored = pattern.endswith("$")
     body = normalise_path(pattern[:-1] if anchored else pattern)
-    regex = ".*".join(re.escape(part) for part in body.split("*"))
-    return re.compile(regex + ("$" if anchored else ""), re.DOTALL)
+    return tuple(body.split("*")), anchored
 
 
 def matches(pattern: str, path: str) -> bool:
-    """Whether a robots.txt-style pattern matches the path (and query) of a URL."""
+    """Whether a robots.txt-style pattern matches the path (and query) of a URL.
+
+    Linear time: the first piece is a prefix, each later piece is found left to right (the
+    earliest place is always the best choice), and an anchored last piece must end the path.
+    A regular expression with `.*` between pieces backtracks without bound on hostile patterns.
+    """
     if pattern == "":
         return False
-    return _compile(pattern).match(normalise_path(path)) is not None
+    pieces, anchored = _pieces(pattern)
+    text = normalise_path(path)
+    first = pieces[0]
+    if not text.startswith(first):
+        return False
+    if len(pieces) == 1:
+        return not anchored or text == first
+    position = len(first)
+    for piece in pieces[1:-1]:
+        found = text.find(piece, position)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    last = pieces[-1]
+    if anchored:
+        return len(text) - len(last) >= position and text.endswith(last)
+    return text.find(last, position) >= 0
 
 
 def specificity(pattern: str) -> int:
