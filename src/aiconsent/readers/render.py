@@ -9,7 +9,7 @@ from aiconsent.model.found import ReadResult
 
 
 def _rule(rule: dict[str, Any]) -> str:
-    text = rule["purpose"]
+    text = str(rule["purpose"])
     if rule.get("agent"):
         text += f" for {', '.join(rule['agent'])}"
     if rule.get("constraint"):

@@ -111,7 +111,7 @@ def _odrl(data: bytes, origin: Origin, site: str | None) -> ReadResult:
 def _manifest_store(data: bytes, origin: Origin, site: str | None) -> ReadResult:
     from aiconsent.formats.cawg import read_manifest_store
 
-    return read_manifest_store(json.loads(data.decode("utf-8-sig")), origin)
+    return read_manifest_store(json.loads(data.decode("utf-8-sig")), origin).result
 
 
 def _headers(data: bytes, origin: Origin, site: str | None) -> ReadResult:
