@@ -147,12 +147,32 @@ SourcesArgument = Annotated[
 ]
 
 
+ItemOption = Annotated[
+    str | None,
+    typer.Option(
+        "--item", help="The content's URL, for site-wide files (robots.txt, tdmrep.json, RSL)."
+    ),
+]
+
+
 def _gather(
-    sources: list[str], headers: list[str] | None, fetch: bool, allow_private: bool, url: str | None
+    sources: list[str],
+    headers: list[str] | None,
+    fetch: bool,
+    allow_private: bool,
+    url: str | None,
+    item: str | None = None,
+    agent: str | None = None,
 ) -> tuple[Any, list[Any]]:
     """Read every SOURCE and header the way `read` does; exit 2 on input errors."""
     from aiconsent.model.found import ReadResult
-    from aiconsent.readers.sources import SourceError, read_header_lines, read_source, read_url
+    from aiconsent.readers.sources import (
+        Question,
+        SourceError,
+        read_header_lines,
+        read_source,
+        read_url,
+    )
 
     if not sources and not headers:
         _fail("give at least one SOURCE or --header")
@@ -161,10 +181,10 @@ def _gather(
     try:
         for source in sources:
             if fetch:
-                found, more = read_url(source, allow_private=allow_private)
+                found, more = read_url(source, allow_private=allow_private, agent=agent)
                 reports.extend(more)
             else:
-                found, report = read_source(source, url=url)
+                found, report = read_source(source, url=url, question=Question(item, agent))
                 reports.append(report)
             result.extend(found)
         if headers:
@@ -207,6 +227,7 @@ def check(
     fetch: FetchOption = False,
     allow_private: PrivateOption = False,
     url: UrlOption = None,
+    item: ItemOption = None,
 ) -> None:
     """May the content these signals are about be used for PURPOSE?
 
@@ -227,7 +248,7 @@ def check(
             _fail(f"--at {at!r} is not an RFC 3339 date-time, e.g. 2025-01-01T00:00:00Z")
         if moment.tzinfo is None:
             _fail(f"--at {at!r} needs a time zone, e.g. 2025-01-01T00:00:00Z")
-    found, _ = _gather(sources or [], header, fetch, allow_private, url)
+    found, _ = _gather(sources or [], header, fetch, allow_private, url, item, agent)
     try:
         decision = evaluate(
             [*found.found, *found.unreadable],
@@ -237,6 +258,7 @@ def check(
             policy=policy,
             agent=agent,
             use_type=use_type.value if use_type else None,
+            item=item,
         )
     except (PolicyError, ValueError) as error:
         _fail(str(error))
@@ -255,6 +277,10 @@ def read(
     fetch: FetchOption = False,
     allow_private: PrivateOption = False,
     url: UrlOption = None,
+    item: ItemOption = None,
+    agent: Annotated[
+        str | None, typer.Option("--agent", help="Read site-wide files for this user agent.")
+    ] = None,
     output_format: Annotated[
         CheckFormat, typer.Option("--format", help="Output: text for people, or json.")
     ] = CheckFormat.text,
@@ -264,7 +290,7 @@ def read(
 
     from aiconsent.readers.render import render_read
 
-    found, reports = _gather(sources or [], header, fetch, allow_private, url)
+    found, reports = _gather(sources or [], header, fetch, allow_private, url, item, agent)
     document = {
         "declarations": [item.to_dict() for item in found.found],
         "sources": [

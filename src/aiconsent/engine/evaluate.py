@@ -24,6 +24,7 @@ from aiconsent.engine.inputs import (
 )
 from aiconsent.engine.places import age_of_digital_consent, canonical, is_group
 from aiconsent.engine.policy import Outcome, Policy, PolicyError, resolve
+from aiconsent.engine.targets import about
 from aiconsent.model.found import Found, Unreadable
 from aiconsent.vocabulary.purposes import purpose_tree
 
@@ -53,24 +54,41 @@ class Prepared:
     unreadable: tuple[Unreadable, ...]
 
 
-def prepare(items: Iterable[Any]) -> Prepared:
-    """Compile and merge the declarations about one item (spec §6.2)."""
+def prepare(items: Iterable[Any], *, item: str | None = None) -> Prepared:
+    """Compile and merge the declarations about one item (spec §6.2).
+
+    With item (its URL, or the SHA-256 of its bytes), declarations whose targets are about
+    other content are left out (§6.2 rule 1); without it, every declaration is taken as about
+    the item, which can only make the answer stricter.
+    """
     declarations: list[Declaration] = []
     unreadable: list[Unreadable] = []
-    for item in items:
-        if isinstance(item, Declaration):
-            declarations.append(item)
-        elif isinstance(item, Unreadable):
-            unreadable.append(item)
-        elif isinstance(item, dict):
-            if item.get("type", "ConsentDeclaration") == "ConsentDeclaration":
-                declarations.append(compile_declaration(item))
-        elif hasattr(item, "to_dict") and getattr(item, "type", None) == "ConsentDeclaration":
-            declarations.append(compile_declaration(item.to_dict()))
-        elif isinstance(item, Found):
-            declarations.append(compile_declaration(item.declaration, item.source, item.carrier))
+    for entry in items:
+        source, carrier = None, None
+        value: dict[str, Any] | None = None
+        if isinstance(entry, Declaration):
+            if item is None:
+                declarations.append(entry)
+                continue
+            value, source, carrier = entry.raw, entry.source, entry.carrier
+        elif isinstance(entry, Unreadable):
+            unreadable.append(entry)
+            continue
+        elif isinstance(entry, Found):
+            value, source, carrier = entry.declaration, entry.source, entry.carrier
+        elif isinstance(entry, dict):
+            value = entry
+        elif hasattr(entry, "to_dict"):
+            value = entry.to_dict()
         else:
-            raise TypeError(f"cannot evaluate {type(item).__name__}: not a declaration")
+            raise TypeError(f"cannot evaluate {type(entry).__name__}: not a declaration")
+        if value.get("type", "ConsentDeclaration") != "ConsentDeclaration":
+            continue
+        if item is not None:
+            value = about(value, item)
+            if value is None:
+                continue
+        declarations.append(compile_declaration(value, source, carrier))
     merged, disagreeing = merge_copies(declarations)
     unreadable.extend(disagreeing)
     parties: dict[str, list[Declaration]] = {}
@@ -92,6 +110,7 @@ def check(
     policy: str | Path | Policy = "opt-in",
     agent: str | None = None,
     use_type: str | None = None,
+    item: str | None = None,
 ) -> Decision:
     """Decide whether the content the declarations are about may be used for purpose.
 
@@ -108,7 +127,10 @@ def check(
     place = _place(jurisdiction)
     moment = _moment(at)
     compiled_policy = resolve(policy)
-    prepared = declarations if isinstance(declarations, Prepared) else prepare(declarations)
+    if isinstance(declarations, Prepared):
+        prepared = declarations
+    else:
+        prepared = prepare(declarations, item=item)
     agent_token = agent.lower() if agent else None
     leaves: dict[str, tuple[Outcome, list[Reason], list[_Found], tuple[str, ...]]] = {}
     for leaf in tree.leaves_of(purpose):

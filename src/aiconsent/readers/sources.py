@@ -43,8 +43,21 @@ def _site(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
 
+@dataclass(frozen=True, slots=True)
+class Question:
+    """What site-wide files (robots.txt, tdmrep.json, ai.txt, RSL) are read for."""
+
+    item: str | None = None
+    agent: str | None = None
+
+
 def read_bytes(
-    data: bytes, name: str, *, url: str | None = None, base: str | None = None
+    data: bytes,
+    name: str,
+    *,
+    url: str | None = None,
+    base: str | None = None,
+    question: Question = Question(),
 ) -> tuple[ReadResult, Format]:
     """Read one source's bytes with the reader its format needs."""
     kind = detect(data, name)
@@ -53,8 +66,8 @@ def read_bytes(
     reader = _READERS.get(kind)
     if reader is None:
         raise SourceError(f"{name}: {_unsupported(kind)}")
-    origin = Origin.for_bytes(data, name, url=url)
-    return reader(data, origin, _site(url)), kind
+    origin = Origin.for_bytes(data, name, url=url, target_url=question.item)
+    return reader(data, origin, _site(url), question), kind
 
 
 def _unsupported(kind: Format) -> str:
@@ -66,75 +79,77 @@ def _unsupported(kind: Format) -> str:
     )
 
 
-def _robots(data: bytes, origin: Origin, site: str | None) -> ReadResult:
+def _robots(data: bytes, origin: Origin, site: str | None, question: Question) -> ReadResult:
     from aiconsent.formats.robots import read_robots
 
-    return read_robots(data, origin, site=site)
+    return read_robots(data, origin, site=site, agent=question.agent, item=question.item)
 
 
-def _ai_txt(data: bytes, origin: Origin, site: str | None) -> ReadResult:
+def _ai_txt(data: bytes, origin: Origin, site: str | None, question: Question) -> ReadResult:
     from aiconsent.formats.ai_txt import read_ai_txt
 
-    return read_ai_txt(data, origin, site=site)
+    return read_ai_txt(data, origin, site=site, agent=question.agent)
 
 
-def _tdmrep_json(data: bytes, origin: Origin, site: str | None) -> ReadResult:
+def _tdmrep_json(data: bytes, origin: Origin, site: str | None, question: Question) -> ReadResult:
     from aiconsent.formats.tdmrep import read_tdmrep_json
 
-    return read_tdmrep_json(data, origin, url=site)
+    return read_tdmrep_json(data, origin, url=question.item)
 
 
-def _epub(data: bytes, origin: Origin, site: str | None) -> ReadResult:
+def _epub(data: bytes, origin: Origin, site: str | None, question: Question) -> ReadResult:
     from aiconsent.formats.tdmrep import read_epub_opf
 
     return read_epub_opf(data, origin)
 
 
-def _xmp(data: bytes, origin: Origin, site: str | None) -> ReadResult:
+def _xmp(data: bytes, origin: Origin, site: str | None, question: Question) -> ReadResult:
     from aiconsent.formats.tdmrep import read_pdf_xmp
 
     return read_pdf_xmp(data, origin)
 
 
-def _rsl(data: bytes, origin: Origin, site: str | None) -> ReadResult:
+def _rsl(data: bytes, origin: Origin, site: str | None, question: Question) -> ReadResult:
     from aiconsent.formats.rsl import read_rsl
 
     return read_rsl(data, origin, site=site)
 
 
-def _odrl(data: bytes, origin: Origin, site: str | None) -> ReadResult:
+def _odrl(data: bytes, origin: Origin, site: str | None, question: Question) -> ReadResult:
     from aiconsent.formats.odrl import read_odrl
 
     return read_odrl(data, origin)
 
 
-def _manifest_store(data: bytes, origin: Origin, site: str | None) -> ReadResult:
+def _manifest_store(
+    data: bytes, origin: Origin, site: str | None, question: Question
+) -> ReadResult:
     from aiconsent.formats.cawg import read_manifest_store
 
     return read_manifest_store(json.loads(data.decode("utf-8-sig")), origin).result
 
 
-def _headers(data: bytes, origin: Origin, site: str | None) -> ReadResult:
+def _headers(data: bytes, origin: Origin, site: str | None, question: Question) -> ReadResult:
     from aiconsent.formats.headers import read_response
 
     return read_response(data, origin)
 
 
-def _content_usage(data: bytes, origin: Origin, site: str | None) -> ReadResult:
+def _content_usage(data: bytes, origin: Origin, site: str | None, question: Question) -> ReadResult:
     from aiconsent.formats.aipref import read_content_usage_header
 
     text = data.decode("utf-8", errors="replace")
     return read_content_usage_header([line for line in text.splitlines() if line.strip()], origin)
 
 
-def _html(data: bytes, origin: Origin, site: str | None) -> ReadResult:
+def _html(data: bytes, origin: Origin, site: str | None, question: Question) -> ReadResult:
     from aiconsent.formats.html import read_html
     from aiconsent.validation.semantic import known_agents
 
     return read_html(data, origin, known_agents=known_agents())
 
 
-_READERS: Final[dict[str, Callable[[bytes, Origin, str | None], ReadResult]]] = {
+_READERS: Final[dict[str, Callable[[bytes, Origin, str | None, Question], ReadResult]]] = {
     "robots-txt": _robots,
     "ai-txt": _ai_txt,
     "tdmrep-json": _tdmrep_json,
@@ -155,6 +170,7 @@ def read_source(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     url: str | None = None,
+    question: Question = Question(),
 ) -> tuple[ReadResult, SourceReport]:
     """Read one source (a path, or '-' for stdin); raise SourceError if it cannot be had."""
     name = os.fspath(source)
@@ -183,7 +199,7 @@ def read_source(
     if len(data) > max_bytes:
         result = ReadResult(unreadable=[Unreadable(name, f"more than {max_bytes} bytes")])
         return result, SourceReport(name, "unknown", 0)
-    result, kind = read_bytes(data, name, url=url, base=base)
+    result, kind = read_bytes(data, name, url=url, base=base, question=question)
     return result, _report(name, kind, result)
 
 
@@ -213,7 +229,9 @@ def read_paths(sources: Iterable[str | os.PathLike[str]]) -> ReadResult:
     return result
 
 
-def read_url(url: str, *, allow_private: bool = False) -> tuple[ReadResult, list[SourceReport]]:
+def read_url(
+    url: str, *, allow_private: bool = False, agent: str | None = None
+) -> tuple[ReadResult, list[SourceReport]]:
     """Fetch a resource and its site's robots.txt, tdmrep.json and ai.txt, and read them all.
 
     The resource itself must be fetched (else SourceError); a site file that is absent (404, 410)
@@ -250,7 +268,8 @@ def read_url(url: str, *, allow_private: bool = False) -> tuple[ReadResult, list
             result.unreadable.append(Unreadable(site_url, f"HTTP {site_file.status}", carrier))
             continue
         try:
-            file_result, kind = read_bytes(site_file.body, site_url, url=site_url)
+            asked = Question(item=response.url, agent=agent)
+            file_result, kind = read_bytes(site_file.body, site_url, url=site_url, question=asked)
         except SourceError as error:
             result.unreadable.append(Unreadable(site_url, str(error), carrier))
             continue
