@@ -155,3 +155,35 @@ def test_arbitrary_text_never_raises(text: str) -> None:
     data = text.encode("utf-8", "surrogatepass")
     read_response(data, origin_for(data, "t"))
     read_html(data, origin_for(data, "t"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "purpose": st.sampled_from(
+                    ["ai-use", "ai-training", "genai-training", "ai-inference"]
+                )
+            },
+            optional={
+                "agent": st.lists(
+                    st.sampled_from(["GPTBot", "img2dataset"]), min_size=1, max_size=1
+                )
+            },
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_x_robots_tag_round_trip_never_permits_more(prohibitions: list[dict[str, object]]) -> None:
+    """Any AI prohibitions written as X-Robots-Tag read back as refusals for the same agents."""
+    value = {"id": "urn:uuid:1", "prohibition": prohibitions}
+    written = write_x_robots_tag([value])
+    result = read_headers(parse_header_lines(written.text.splitlines()), origin_for(b"", "h"))
+    for rule in prohibitions:
+        agent = rule["agent"][0] if "agent" in rule else None  # type: ignore[index]
+        decision = check(result.found, str(rule["purpose"]), agent=agent, policy="opt-out")
+        assert decision.decision == "denied"
+    narrower = [rule for rule in prohibitions if rule["purpose"] != "ai-use"]
+    assert bool(narrower) == any(loss.kind == "widened" for loss in written.losses)
