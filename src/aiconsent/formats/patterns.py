@@ -32,7 +32,11 @@ def matches(pattern: str, path: str) -> bool:
     if pattern == "":
         return False
     pieces, anchored = _pieces(pattern)
-    text = normalise_path(path)
+    return match_pieces(pieces, anchored, normalise_path(path))
+
+
+def match_pieces(pieces: tuple[str, ...], anchored: bool, text: str) -> bool:
+    """The linear-time core of matches(), for callers that split patterns themselves."""
     first = pieces[0]
     if not text.startswith(first):
         return False

@@ -46,7 +46,7 @@ from aiconsent.formats.common import (
     found,
     unreadable,
 )
-from aiconsent.formats.patterns import normalise_path, path_of
+from aiconsent.formats.patterns import match_pieces, normalise_path, path_of
 from aiconsent.model.found import ReadResult
 from aiconsent.vocabulary.purposes import purpose_tree
 from aiconsent.vocabulary.resources import read_json
@@ -226,23 +226,8 @@ def _compiled(pattern: str) -> Compiled:
 
 
 def _wild(pieces: tuple[str, ...], anchored: bool, path: str) -> bool:
-    """Linear-time wildcard match (as patterns.matches; a `.*` regex can backtrack without
-    bound on a hostile pattern): each piece is found left to right at its earliest place."""
-    first = pieces[0]
-    if not path.startswith(first):
-        return False
-    if len(pieces) == 1:
-        return not anchored or path == first
-    position = len(first)
-    for piece in pieces[1:-1]:
-        found = path.find(piece, position)
-        if found < 0:
-            return False
-        position = found + len(piece)
-    last = pieces[-1]
-    if anchored:
-        return len(path) - len(last) >= position and path.endswith(last)
-    return path.find(last, position) >= 0
+    """Linear-time wildcard match (a `.*` regex can backtrack without bound)."""
+    return match_pieces(pieces, anchored, path)
 
 
 def _matches(pattern: str, path: str) -> tuple[bool, int]:
