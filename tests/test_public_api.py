@@ -14,8 +14,8 @@ def test_all_names_resolve() -> None:
 
 
 def test_validate_and_check_are_exported() -> None:
-    """validate and check are at the top level, as interfaces.md says."""
-    for name in ("validate", "check"):
+    """validate, check, read and convert are at the top level, as interfaces.md says."""
+    for name in ("validate", "check", "read", "convert"):
         assert name in aiconsent.__all__
         assert callable(getattr(aiconsent, name))
 

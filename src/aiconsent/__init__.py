@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from aiconsent.engine import Decision, Found, Policy, Reason, Unreadable, check, prepare
+    from aiconsent.formats.writers import convert
     from aiconsent.model import ConsentDeclaration, DatasetConsent, Party, Rule, Target
+    from aiconsent.readers import read
     from aiconsent.validation.issues import FileReport, Issue, ValidationReport
     from aiconsent.validation.validate import validate
 
@@ -28,7 +30,9 @@ __all__ = [
     "Unreadable",
     "ValidationReport",
     "check",
+    "convert",
     "prepare",
+    "read",
     "validate",
 ]
 
@@ -39,6 +43,8 @@ _LAZY = {
     "Reason": "aiconsent.engine",
     "Unreadable": "aiconsent.engine",
     "check": "aiconsent.engine",
+    "convert": "aiconsent.formats.writers",
+    "read": "aiconsent.readers",
     "prepare": "aiconsent.engine",
     "ConsentDeclaration": "aiconsent.model",
     "DatasetConsent": "aiconsent.model",

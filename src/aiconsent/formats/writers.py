@@ -128,3 +128,13 @@ WRITERS: Final[dict[str, Writer]] = {
 def write(name: str, declarations: Sequence[dict[str, Any]], *, site: str | None = None) -> Written:
     """Write declarations in the named format; KeyError for an unknown name."""
     return WRITERS[name](declarations, site)
+
+
+def convert(declarations: Sequence[dict[str, Any]], to: str, *, site: str | None = None) -> Written:
+    """Write declarations in the named format — the API of `aiconsent convert`.
+
+    Raises ValueError for an unknown format name.
+    """
+    if to not in WRITERS:
+        raise ValueError(f"unknown format {to!r}; choose one of {', '.join(WRITERS)}")
+    return write(to, declarations, site=site)

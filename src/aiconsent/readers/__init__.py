@@ -1,5 +1,5 @@
 """Readers: bytes of some format in, declarations (and unreadable signals) out."""
 
-from aiconsent.readers.sources import read_paths, read_source
+from aiconsent.readers.sources import read, read_paths, read_source
 
-__all__ = ["read_paths", "read_source"]
+__all__ = ["read", "read_paths", "read_source"]

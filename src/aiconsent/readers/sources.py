@@ -223,9 +223,26 @@ def _report(name: str, kind: Format, result: ReadResult) -> SourceReport:
 
 def read_paths(sources: Iterable[str | os.PathLike[str]]) -> ReadResult:
     """Read several sources into one result."""
+    return read(sources)
+
+
+def read(
+    sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] = (),
+    *,
+    headers: Iterable[str] = (),
+    url: str | None = None,
+    item: str | None = None,
+    agent: str | None = None,
+) -> ReadResult:
+    """Every declaration (and unreadable signal) in the sources and header lines — the API of
+    `aiconsent read`. Raises SourceError for a source that cannot be read at all."""
+    paths = [sources] if isinstance(sources, str | os.PathLike) else list(sources)
     result = ReadResult()
-    for source in sources:
-        result.extend(read_source(source)[0])
+    for source in paths:
+        result.extend(read_source(source, url=url, question=Question(item, agent))[0])
+    lines = list(headers)
+    if lines:
+        result.extend(read_header_lines(lines, url=url)[0])
     return result
 
 
