@@ -1,0 +1,1 @@
+"""Tests of the carriers that attach declarations to content."""
