@@ -204,10 +204,16 @@ def test_read_prints_compact_declarations_with_carriers() -> None:
         assert validate_value(declaration).errors == 0
 
 
-def test_read_reports_an_image_as_not_yet_supported() -> None:
-    """An image is an input error for now (its metadata readers come with the attach issue)."""
-    result = CliRunner().invoke(app, ["read", str(CORPUS / "c2pa" / "A.jpg")])
-    assert result.exit_code == 2
+def test_an_image_with_iptc_data_mining_is_read() -> None:
+    """The IPTC reference image's DMI-PROHIBITED-GENAIMLTRAINING denies generative training."""
+    image = str(CORPUS / "iptc" / "IPTC-PhotometadataRef-Std2023.2.jpg")
+    result = CliRunner().invoke(
+        app, ["check", image, "--purpose", "genai-training", "--policy", "opt-out"]
+    )
+    assert result.exit_code == 1, result.stdout
+    plain = CliRunner().invoke(app, ["read", str(CORPUS / "c2pa" / "A.jpg")])
+    assert plain.exit_code == 0
+    assert "no declaration found" in plain.stdout
 
 
 def test_convert_writes_and_reports_losses(tmp_path: Path) -> None:

@@ -71,8 +71,6 @@ def read_bytes(
 
 
 def _unsupported(kind: Format) -> str:
-    if kind == "image":
-        return "an image: embedded XMP and C2PA metadata are read by a later release"
     return (
         "not a format aiconsent reads "
         "(declarations, robots.txt, ai.txt, headers, HTML, RSL, TDMRep, ODRL, C2PA JSON)"
@@ -129,6 +127,12 @@ def _manifest_store(
     return read_manifest_store(json.loads(data.decode("utf-8-sig")), origin).result
 
 
+def _image(data: bytes, origin: Origin, site: str | None, question: Question) -> ReadResult:
+    from aiconsent.carriers.image_xmp import read_image
+
+    return read_image(data, origin.source)
+
+
 def _headers(data: bytes, origin: Origin, site: str | None, question: Question) -> ReadResult:
     from aiconsent.formats.headers import read_response
 
@@ -162,6 +166,7 @@ _READERS: Final[dict[str, Callable[[bytes, Origin, str | None, Question], ReadRe
     "http-response": _headers,
     "content-usage": _content_usage,
     "html": _html,
+    "image": _image,
 }
 
 

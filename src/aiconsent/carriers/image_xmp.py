@@ -1,0 +1,401 @@
+"""Declarations attached to JPEG, PNG, WebP and TIFF images through XMP (spec §3.4, §9.11).
+
+Writing puts the whole aiconsent document in `aic:declarations` (so aiconsent readers lose
+nothing) and the closest PLUS `DataMining` code beside it (so IPTC-aware tools see something).
+exiv2 (through pyexiv2) rewrites only metadata segments, never the pixels; the result goes to a
+temporary file in the same folder and replaces the original atomically, so a failure leaves the
+original byte-identical. Reading never raises for bad bytes: anything that cannot be read becomes
+an unreadable marker (spec §9.1 rule 5), never a permission.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import re
+import shutil
+import struct
+import tempfile
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Final
+
+from aiconsent.formats.common import Loss, Origin, unreadable
+from aiconsent.formats.iptc import read_data_mining, write_data_mining
+from aiconsent.model.found import Found, ReadResult
+
+CARRIER: Final = "xmp"
+NAMESPACE: Final = "https://w3id.org/aiconsent#"
+PREFIX: Final = "aic"
+DECLARATIONS_KEY: Final = "Xmp.aic.declarations"
+DATA_MINING_KEY: Final = "Xmp.plus.DataMining"
+OTHER_CONSTRAINTS_KEY: Final = "Xmp.plus.OtherConstraints"
+EMBEDDED_EXPRESSION_KEY: Final = "Xmp.iptcExt.EmbdEncRightsExpr"
+SUMMARY_PREFIX: Final = "aiconsent: "  # marks an OtherConstraints text that a writer of ours made
+DEFAULT_MAX_BYTES: Final = 10 * 1024 * 1024  # spec §11.2
+MAX_ATTACH_BYTES: Final = 512 * 1024 * 1024
+
+# file-name suffix -> (kind, MIME type exiv2 reports)
+SUFFIXES: Final[dict[str, tuple[str, str]]] = {
+    ".jpg": ("jpeg", "image/jpeg"),
+    ".jpeg": ("jpeg", "image/jpeg"),
+    ".jpe": ("jpeg", "image/jpeg"),
+    ".png": ("png", "image/png"),
+    ".webp": ("webp", "image/webp"),
+    ".tif": ("tiff", "image/tiff"),
+    ".tiff": ("tiff", "image/tiff"),
+}
+_FORBIDDEN_XML: Final = re.compile(rb"<!(doctype|entity)", re.IGNORECASE)
+_LANG: Final = re.compile(r'^lang="([^"]*)"$')
+
+
+class ImageXmpError(ValueError):
+    """An image that cannot be written to safely, or declarations that cannot be attached."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImageXmpPlan:
+    """What `attach_image` writes (XMP key -> value; None deletes) and what PLUS cannot carry."""
+
+    values: dict[str, Any]
+    losses: list[Loss] = field(default_factory=list)
+
+
+def kind_of(data: bytes) -> str | None:
+    """The image kind its magic bytes say (jpeg, png, webp, tiff), or None."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    if data.startswith((b"II*\x00", b"MM\x00*")):
+        return "tiff"
+    return None
+
+
+@cache
+def _exiv2() -> Any:
+    """pyexiv2, imported on first use with the aic namespace registered (once per process).
+
+    Registering before any image is parsed makes exiv2 name our property `Xmp.aic.…` whatever
+    prefix the file itself used for the namespace.
+    """
+    try:
+        module = importlib.import_module("pyexiv2")
+    except ImportError as error:  # pragma: no cover - pyexiv2 is a dependency
+        raise ImageXmpError("image XMP needs pyexiv2 (pip install pyexiv2)") from error
+    module.registerNs(NAMESPACE, PREFIX)
+    # Level 3: exiv2's errors still raise, but its warnings are not printed to stdout, where
+    # they would corrupt `aiconsent read` output.
+    module.set_log_level(3)
+    return module
+
+
+@cache
+def _tiny_png() -> bytes:
+    """A valid 1x1 PNG, opened only to drain pyexiv2's error log (see `_open`)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\x00")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def _open(data: bytes) -> Any:
+    """pyexiv2's ImageData for these bytes, after draining errors left by an earlier image.
+
+    pyexiv2 keeps exiv2's error messages in a process-wide log and raises them at the next
+    check; after some failures (a damaged TIFF) they are left over and would be raised for the
+    next, sound image. Opening a known-good image first raises and clears them.
+    """
+    exiv2 = _exiv2()
+    with contextlib.suppress(Exception), exiv2.ImageData(_tiny_png()) as image:
+        image.read_xmp()
+    return exiv2.ImageData(data)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def document_of(declarations: Sequence[Mapping[str, Any]]) -> dict[str, Any] | list[Any]:
+    """One aiconsent document (spec §3.1): the node itself, or an array of nodes."""
+    nodes = [dict(value) for value in declarations]
+    return nodes[0] if len(nodes) == 1 else nodes
+
+
+def plan_image_xmp(declarations: Sequence[Mapping[str, Any]]) -> ImageXmpPlan:
+    """The XMP values for these declarations, after checking they are valid; refuses otherwise."""
+    if not declarations:
+        raise ImageXmpError("no declarations to attach")
+    from aiconsent.validation.validate import validate_value
+
+    document = document_of(declarations)
+    report = validate_value(document, "<declarations>")
+    errors = [issue for issue in report.issues if issue.severity == "error"]
+    if errors:
+        first = errors[0]
+        raise ImageXmpError(f"declarations are not valid: {first.path or '/'}: {first.message}")
+    written = write_data_mining(declarations)
+    values: dict[str, Any] = {
+        DECLARATIONS_KEY: json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+        DATA_MINING_KEY: written.uri,
+    }
+    if written.other_constraints:
+        values[OTHER_CONSTRAINTS_KEY] = {
+            f'lang="{language}"': text for language, text in written.other_constraints.items()
+        }
+    return ImageXmpPlan(values, list(written.losses))
+
+
+def attach_image(path: Path, declarations: list[dict[str, Any]]) -> None:
+    """Write the declarations into the image's XMP, replacing any earlier attach.
+
+    The pixels are never re-encoded (exiv2 rewrites metadata segments only). The file is
+    replaced atomically; on any failure it stays byte-identical. `plan_image_xmp` tells the
+    losses of the PLUS code; the aic property itself carries the declarations whole.
+    """
+    target = _safe_target(Path(path))
+    plan = plan_image_xmp(declarations)
+    data = target.read_bytes()
+    expected = _expected_kind(target, data)
+    if len(data) > MAX_ATTACH_BYTES:
+        raise ImageXmpError(f"{target.name}: larger than {MAX_ATTACH_BYTES} bytes")
+    if _FORBIDDEN_XML.search(data):
+        raise ImageXmpError(f"{target.name}: holds XML with a DOCTYPE or ENTITY; refusing")
+    updated = _modified(data, target.name, expected[1], plan)
+    _replace(target, updated)
+
+
+def _safe_target(path: Path) -> Path:
+    """The regular file to write; a symlink is followed only within its own folder."""
+    if not path.exists():
+        raise ImageXmpError(f"{path}: no such file")
+    resolved = path.resolve()
+    if path.is_symlink() and resolved.parent != path.absolute().parent.resolve():
+        raise ImageXmpError(f"{path}: a symlink out of its folder; refusing to follow it")
+    if not resolved.is_file():
+        raise ImageXmpError(f"{path}: not a regular file")
+    return resolved
+
+
+def _expected_kind(path: Path, data: bytes) -> tuple[str, str]:
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ImageXmpError(f"{path.name}: not a .jpg, .png, .webp or .tif image name")
+    kind, mime = SUFFIXES[suffix]
+    found = kind_of(data)
+    if found != kind:
+        raise ImageXmpError(f"{path.name}: the bytes are {found or 'not an image'}, not {kind}")
+    return kind, mime
+
+
+def _modified(data: bytes, name: str, mime: str, plan: ImageXmpPlan) -> bytes:
+    try:
+        with _open(data) as image:
+            if image.get_mime_type() != mime:
+                raise ImageXmpError(f"{name}: exiv2 reads it as {image.get_mime_type()}")
+            current = image.read_xmp()
+            values = dict(plan.values)
+            if OTHER_CONSTRAINTS_KEY not in values and _ours(current.get(OTHER_CONSTRAINTS_KEY)):
+                values[OTHER_CONSTRAINTS_KEY] = None
+            # Delete first: a set over an existing key of another shape (an array, a struct)
+            # would otherwise be merged into it.
+            stale = {key: None for key in values if key in current}
+            if stale:
+                image.modify_xmp(stale)
+            image.modify_xmp({key: value for key, value in values.items() if value is not None})
+            updated: bytes = image.get_bytes()
+    except ImageXmpError:
+        raise
+    except Exception as error:  # exiv2 raises RuntimeError and friends for damaged files
+        raise ImageXmpError(f"{name}: exiv2 cannot update its metadata: {error}") from error
+    _verify(updated, mime, plan, name)
+    return updated
+
+
+def _ours(value: Any) -> bool:
+    return isinstance(value, dict) and any(
+        isinstance(text, str) and text.startswith(SUMMARY_PREFIX) for text in value.values()
+    )
+
+
+def _verify(updated: bytes, mime: str, plan: ImageXmpPlan, name: str) -> None:
+    """Re-read the result before it replaces anything: the same kind, our values in place."""
+    try:
+        with _open(updated) as image:
+            ok = image.get_mime_type() == mime and all(
+                image.read_xmp().get(key) == value for key, value in plan.values.items()
+            )
+    except Exception as error:
+        raise ImageXmpError(f"{name}: the rewritten image does not read back: {error}") from error
+    if not ok:
+        raise ImageXmpError(f"{name}: the rewritten image does not hold what was written")
+
+
+def _replace(target: Path, data: bytes) -> None:
+    """Temporary file in the same folder, fsync, rename over; the original untouched on failure."""
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    temporary = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            _fsync(stream.fileno())
+        shutil.copymode(target, temporary)
+        temporary.replace(target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+    _sync_folder(target.parent)
+
+
+def _fsync(descriptor: int) -> None:
+    os.fsync(descriptor)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable (not possible on every platform; best effort)."""
+    with contextlib.suppress(OSError):
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_image(
+    data_or_path: bytes | Path | str,
+    name: str | None = None,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> ReadResult:
+    """Declarations in the image's XMP: `aic:declarations` and PLUS `DataMining` (carrier xmp).
+
+    Damaged, oversized or hostile images give an unreadable marker; nothing here raises for bad
+    bytes, and nothing unreadable ever becomes a permission.
+    """
+    if isinstance(data_or_path, bytes):
+        data = data_or_path
+        source = name or "<image>"
+    else:
+        path = Path(data_or_path)
+        source = name or str(path)
+        try:
+            with path.open("rb") as stream:
+                data = stream.read(max_bytes + 1)
+        except OSError as error:
+            result = ReadResult()
+            unreadable(result, Origin(source, source, {}), CARRIER, f"cannot read: {error}")
+            return result
+    origin = Origin.for_bytes(data, source)
+    result = ReadResult()
+    try:
+        _read_into(result, data, origin, max_bytes)
+    except Exception as error:  # the last guard: a library surprise is unreadable, not a crash
+        unreadable(result, origin, CARRIER, f"image metadata cannot be read: {_brief(error)}")
+    return result
+
+
+def _read_into(result: ReadResult, data: bytes, origin: Origin, max_bytes: int) -> None:
+    if len(data) > max_bytes:
+        unreadable(result, origin, CARRIER, f"image larger than {max_bytes} bytes; not read")
+        return
+    kind = kind_of(data)
+    if kind is None:
+        unreadable(result, origin, CARRIER, "not a JPEG, PNG, WebP or TIFF image")
+        return
+    if _FORBIDDEN_XML.search(data):
+        # spec §11.3: XML with a DOCTYPE is refused before any parser sees it
+        unreadable(result, origin, CARRIER, "XMP with a DOCTYPE or ENTITY declaration; refused")
+        return
+    try:
+        with _open(data) as image:
+            xmp: dict[str, Any] = image.read_xmp()
+    except Exception as error:
+        unreadable(
+            result, origin, CARRIER, f"the {kind} image's metadata is damaged: {_brief(error)}"
+        )
+        return
+    _read_declarations(result, xmp.get(DECLARATIONS_KEY), origin)
+    _read_plus(result, xmp, origin)
+
+
+def _brief(error: Exception) -> str:
+    """exiv2's first complaint only: its messages run to many lines for one damaged file."""
+    lines = str(error).strip().splitlines()
+    return (lines[0] if lines else type(error).__name__)[:200]
+
+
+def _read_declarations(result: ReadResult, value: Any, origin: Origin) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str):
+        unreadable(result, origin, CARRIER, "aic:declarations is not a simple text value")
+        return
+    from aiconsent.readers.jsonld import read_jsonld
+
+    inner = read_jsonld(value.encode("utf-8", "surrogatepass"), f"{origin.source}#xmp")
+    result.found.extend(Found(item.declaration, item.source, CARRIER) for item in inner.found)
+    result.unreadable.extend(inner.unreadable)
+    result.other.extend(inner.other)
+    if not (inner.found or inner.unreadable or inner.other):
+        unreadable(result, origin, CARRIER, "aic:declarations holds no aiconsent node")
+
+
+def _read_plus(result: ReadResult, xmp: Mapping[str, Any], origin: Origin) -> None:
+    value = xmp.get(DATA_MINING_KEY)
+    if value is None:
+        return
+    if not isinstance(value, str):
+        unreadable(result, origin, CARRIER, "plus:DataMining is not a single value")
+        return
+    expression, media_type = _embedded_expression(xmp)
+    result.extend(
+        read_data_mining(
+            value,
+            _language_alternative(xmp.get(OTHER_CONSTRAINTS_KEY)),
+            origin,
+            embedded_expression=expression,
+            embedded_type=media_type,
+        )
+    )
+
+
+def _language_alternative(value: Any) -> dict[str, str] | None:
+    """pyexiv2's `{'lang="x-default"': text}` as `{'x-default': text}`."""
+    if isinstance(value, str):
+        return {"x-default": value}
+    if not isinstance(value, dict):
+        return None
+    alternative: dict[str, str] = {}
+    for key, text in value.items():
+        match = _LANG.match(str(key))
+        if match and isinstance(text, str):
+            alternative[match.group(1)] = text
+    return alternative or None
+
+
+def _embedded_expression(xmp: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The first IPTC Embedded Encoded Rights Expression (for DMI-…-SEEEMBEDDEDRIGHTSEXPR)."""
+    item = f"{EMBEDDED_EXPRESSION_KEY}[1]/iptcExt:"
+    expression = xmp.get(item + "EncRightsExpr")
+    media_type = xmp.get(item + "RightsExprEncType")
+    return (
+        expression if isinstance(expression, str) else None,
+        media_type if isinstance(media_type, str) else None,
+    )
