@@ -349,6 +349,39 @@ def convert(
     raise typer.Exit(NEGATIVE if strict and lossy else SUCCESS)
 
 
+@app.command()
+def attach(
+    declaration: Annotated[str, typer.Argument(help="A file with the declarations to attach.")],
+    to: Annotated[
+        Path, typer.Option("--to", help="The content to stamp (image, HTML page, any file).")
+    ],
+    as_: Annotated[
+        str | None, typer.Option("--as", help="xmp, sidecar or html (default: from the bytes).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write a copy here and leave --to untouched.")
+    ] = None,
+) -> None:
+    """Stamp declarations into content where crawlers and dataset builders look."""
+    from aiconsent.carriers.attach import CARRIERS, AttachError
+    from aiconsent.carriers.attach import attach as run
+
+    if as_ is not None and as_ not in CARRIERS:
+        _fail(f"--as {as_!r}: choose one of {', '.join(CARRIERS)}")
+    found, _ = _gather([declaration], None, False, False, None)
+    if found.unreadable:
+        _fail(f"{declaration}: has unreadable parts; nothing was attached")
+    declarations = [item.declaration for item in found.found]
+    try:
+        attached = run(declarations, to, as_=as_, out=out)  # type: ignore[arg-type]
+    except (AttachError, ValueError, OSError) as error:
+        _fail(str(error))
+    sys.stdout.write(f"{attached.path} ({attached.carrier})\n")
+    for loss in attached.losses:
+        sys.stderr.write(f"aiconsent: {attached.carrier}: {loss}\n")
+    raise typer.Exit(SUCCESS)
+
+
 def main() -> None:
     """Console-script entry point: never lets a traceback reach the user."""
     try:

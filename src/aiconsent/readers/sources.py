@@ -204,8 +204,33 @@ def read_source(
     if len(data) > max_bytes:
         result = ReadResult(unreadable=[Unreadable(name, f"more than {max_bytes} bytes")])
         return result, SourceReport(name, "unknown", 0)
-    result, kind = read_bytes(data, name, url=url, base=base, question=question)
+    sidecar = _sidecar_of(name)
+    try:
+        result, kind = read_bytes(data, name, url=url, base=base, question=question)
+    except SourceError:
+        if sidecar is None:
+            raise
+        result, kind = ReadResult(), "unknown"
+    if sidecar is not None:
+        result.extend(sidecar)
     return result, _report(name, kind, result)
+
+
+def _sidecar_of(name: str) -> ReadResult | None:
+    """The declarations of `NAME.consent.jsonld` next to a content file, checked against it."""
+    from aiconsent.carriers.sidecar import SidecarError, read_sidecar, sidecar_path
+
+    if name == "<stdin>" or name.endswith(".consent.jsonld"):
+        return None
+    content = Path(name)
+    if not sidecar_path(content).is_file():
+        return None
+    try:
+        return read_sidecar(content)
+    except SidecarError as error:
+        return ReadResult(
+            unreadable=[Unreadable(str(sidecar_path(content)), str(error), "sidecar")]
+        )
 
 
 def read_header_lines(
