@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from aiconsent.cli.app import app
@@ -54,8 +55,33 @@ def test_html_and_sidecar(tmp_path: Path) -> None:
     assert "does not match the content" in changed.stderr
 
 
-def test_not_yet_supported_and_bad_input_exit_2(tmp_path: Path) -> None:
-    """C2PA is not written yet; a missing file or an unknown --as is an input error."""
+def test_c2pa_with_the_test_certificates(tmp_path: Path) -> None:
+    """--as c2pa signs a manifest with the given chain and key; read finds the refusal."""
+    pytest.importorskip("c2pa")
+    image = tmp_path / "a.jpg"
+    shutil.copyfile(DATA / "A.jpg", image)
+    certs = DATA / "c2pa" / "certs"
+    result = CliRunner().invoke(
+        app,
+        [
+            "attach",
+            str(REFUSAL),
+            "--to",
+            str(image),
+            "--as",
+            "c2pa",
+            "--cert",
+            str(certs / "es256_certs.pem"),
+            "--key",
+            str(certs / "es256_private.key"),
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    assert decision(image) == "denied"
+
+
+def test_bad_input_exits_2(tmp_path: Path) -> None:
+    """C2PA without a key, a missing file or an unknown --as is an input error."""
     image = tmp_path / "a.jpg"
     shutil.copyfile(DATA / "A.jpg", image)
     runner = CliRunner()

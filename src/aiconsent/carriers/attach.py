@@ -1,8 +1,8 @@
 """attach(): stamp declarations into content, choosing the carrier from the content's bytes.
 
 Images get XMP (IPTC PLUS DataMining and the full declaration), HTML pages get our JSON-LD and
-meta tags, anything else a sidecar bound by the content's sha256. C2PA manifests and PDF XMP
-come in a later release.
+meta tags, PDFs XMP (TDMRep and the declaration), anything else a sidecar bound by the content's
+sha256; a signed C2PA manifest when asked (`as_="c2pa"` with a signing key).
 """
 
 from __future__ import annotations
@@ -45,12 +45,22 @@ def choose_carrier(data: bytes, name: str) -> As:
     return "sidecar"
 
 
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    """What a C2PA manifest is signed with: a PEM certificate chain and its private key."""
+
+    cert_chain: bytes
+    private_key: bytes
+    alg: str = "es256"
+
+
 def attach(
     declarations: list[dict[str, Any]],
     to: str | Path,
     *,
     as_: As | None = None,
     out: str | Path | None = None,
+    signing: SigningKey | None = None,
 ) -> Attached:
     """Attach declarations to the file `to` (or to a copy at `out`, leaving `to` untouched)."""
     source = Path(to)
@@ -59,9 +69,28 @@ def attach(
     if not declarations:
         raise AttachError("no declaration to attach")
     carrier = as_ or choose_carrier(source.read_bytes()[:65536], source.name)
-    if carrier in {"c2pa", "pdf"}:
-        raise AttachError(f"{carrier}: writing this carrier comes in a later release")
     target = Path(out) if out is not None else source
+    if carrier == "c2pa":
+        from aiconsent.carriers.c2pa_manifest import attach_c2pa
+
+        if signing is None:
+            raise AttachError(
+                "c2pa: a signing certificate chain and key are needed (--cert, --key)"
+            )
+        losses = attach_c2pa(
+            source,
+            declarations,
+            cert_chain=signing.cert_chain,
+            private_key=signing.private_key,
+            alg=signing.alg,
+            out=Path(out) if out is not None else None,
+        )
+        return Attached(target, "c2pa", losses)
+    if carrier == "pdf":
+        from aiconsent.carriers.pdf_xmp import attach_pdf
+
+        losses = attach_pdf(source, declarations, out=Path(out) if out is not None else None)
+        return Attached(target, "pdf", losses)
     if carrier == "sidecar":
         from aiconsent.carriers.sidecar import attach_sidecar
 

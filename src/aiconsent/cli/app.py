@@ -361,9 +361,18 @@ def attach(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write a copy here and leave --to untouched.")
     ] = None,
+    cert: Annotated[
+        Path | None, typer.Option("--cert", help="With --as c2pa: the PEM certificate chain.")
+    ] = None,
+    key: Annotated[
+        Path | None, typer.Option("--key", help="With --as c2pa: the PEM private key.")
+    ] = None,
+    alg: Annotated[
+        str, typer.Option("--alg", help="With --as c2pa: es256, ps256, ed25519…")
+    ] = "es256",
 ) -> None:
     """Stamp declarations into content where crawlers and dataset builders look."""
-    from aiconsent.carriers.attach import CARRIERS, AttachError
+    from aiconsent.carriers.attach import CARRIERS, AttachError, SigningKey
     from aiconsent.carriers.attach import attach as run
 
     if as_ is not None and as_ not in CARRIERS:
@@ -372,8 +381,16 @@ def attach(
     if found.unreadable:
         _fail(f"{declaration}: has unreadable parts; nothing was attached")
     declarations = [item.declaration for item in found.found]
+    signing = None
+    if cert is not None or key is not None:
+        if cert is None or key is None:
+            _fail("--cert and --key go together")
+        try:
+            signing = SigningKey(cert.read_bytes(), key.read_bytes(), alg)
+        except OSError as error:
+            _fail(f"cannot read the signing files: {error.strerror or error}")
     try:
-        attached = run(declarations, to, as_=as_, out=out)  # type: ignore[arg-type]
+        attached = run(declarations, to, as_=as_, out=out, signing=signing)  # type: ignore[arg-type]
     except (AttachError, ValueError, OSError) as error:
         _fail(str(error))
     sys.stdout.write(f"{attached.path} ({attached.carrier})\n")

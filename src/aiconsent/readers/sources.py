@@ -127,10 +127,19 @@ def _manifest_store(
     return read_manifest_store(json.loads(data.decode("utf-8-sig")), origin).result
 
 
+def _pdf(data: bytes, origin: Origin, site: str | None, question: Question) -> ReadResult:
+    from aiconsent.carriers.pdf_xmp import read_pdf
+
+    return read_pdf(data, origin.source)
+
+
 def _image(data: bytes, origin: Origin, site: str | None, question: Question) -> ReadResult:
+    from aiconsent.carriers.c2pa_manifest import read_c2pa
     from aiconsent.carriers.image_xmp import read_image
 
-    return read_image(data, origin.source)
+    result = read_image(data, origin.source)
+    result.extend(read_c2pa(data, origin.source))
+    return result
 
 
 def _headers(data: bytes, origin: Origin, site: str | None, question: Question) -> ReadResult:
@@ -159,7 +168,7 @@ _READERS: Final[dict[str, Callable[[bytes, Origin, str | None, Question], ReadRe
     "tdmrep-json": _tdmrep_json,
     "epub-opf": _epub,
     "xmp": _xmp,
-    "pdf": _xmp,
+    "pdf": _pdf,
     "rsl": _rsl,
     "odrl": _odrl,
     "c2pa-manifest-store": _manifest_store,

@@ -1,0 +1,357 @@
+"""Declarations carried in a signed C2PA manifest (spec §3.4, §9.10).
+
+Attaching signs a manifest with two assertions: `cawg.training-mining`, so that C2PA tools see the
+closest CAWG entries, and `org.w3id.aiconsent.v1`, the whole aiconsent document, so that our
+readers lose nothing. The manifest is an edit of the asset (the previous asset, with any earlier
+manifest, becomes its parent ingredient), so a second attach makes a new active manifest rather
+than a second copy in the same one. Signing goes to a temporary file in the target's folder which
+is checked and then replaces the target atomically; on any failure the original is untouched.
+
+Reading trusts an assertion only when the active manifest validates (signature and hard binding);
+otherwise only prohibitions survive, with an unreadable marker. Nothing here raises for bad bytes.
+The SDK is asked not to fetch remote manifests or OCSP responses, so reading stays offline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import json
+import os
+import stat
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from aiconsent.carriers.safe_write import SafeWriteError, check_target
+from aiconsent.formats.cawg import LABEL as TRAINING_MINING_LABEL
+from aiconsent.formats.cawg import base_label, read_manifest_store, write_training_mining
+from aiconsent.formats.common import Loss, Origin, unreadable
+from aiconsent.model.found import Found, ReadResult
+
+CARRIER: Final = "c2pa"
+AICONSENT_LABEL: Final = "org.w3id.aiconsent.v1"
+# c2pa.Reader reports a versioned label without its `.vN` suffix
+_AICONSENT_LABELS: Final = frozenset({AICONSENT_LABEL, "org.w3id.aiconsent"})
+DEFAULT_MAX_BYTES: Final = 50 * 1024 * 1024
+MAX_ATTACH_BYTES: Final = 512 * 1024 * 1024
+GENERATOR: Final = {"name": "aiconsent", "version": "1"}
+ALGORITHMS: Final = ("es256", "es384", "es512", "ps256", "ps384", "ps512", "ed25519")
+# reading and signing stay offline, and signing adds no thumbnail to the user's file
+_OFFLINE: Final[dict[str, Any]] = {
+    "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False},
+    "builder": {"thumbnail": {"enabled": False}},
+}
+_TRUSTED_STATES: Final = ("Valid", "Trusted")
+
+# file-name suffix -> media type
+SUFFIXES: Final[dict[str, str]] = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".jpe": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+    ".gif": "image/gif",
+}
+
+
+class C2paManifestError(ValueError):
+    """Content that cannot be signed safely, bad signing material, or bad declarations."""
+
+
+def media_type_of(data: bytes) -> str | None:
+    """The media type the magic bytes say (JPEG, PNG, WebP, TIFF, GIF), or None."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data.startswith((b"II*\x00", b"MM\x00*")):
+        return "image/tiff"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    return None
+
+
+def _c2pa() -> Any:
+    """The SDK, imported late: it is optional, and reading other carriers must not need it."""
+    try:
+        return importlib.import_module("c2pa")
+    except ImportError as error:  # pragma: no cover - depends on the installation
+        raise C2paManifestError("the c2pa-python package is not installed") from error
+
+
+def _merged(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _context(settings: Mapping[str, Any] | None) -> Any:
+    """An SDK context: the caller's settings (e.g. trust anchors) with network fetching off."""
+    return _c2pa().Context.from_dict(_merged(settings or {}, _OFFLINE))
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _document(declarations: Sequence[Mapping[str, Any]]) -> dict[str, Any] | list[Any]:
+    nodes = [dict(value) for value in declarations]
+    return nodes[0] if len(nodes) == 1 else nodes
+
+
+def manifest_of(declarations: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], list[Loss]]:
+    """The manifest definition for these declarations and what the CAWG assertion loses;
+    refuses declarations that are not valid."""
+    if not declarations:
+        raise C2paManifestError("no declarations to attach")
+    from aiconsent.validation.validate import validate_value
+
+    document = _document(declarations)
+    report = validate_value(document, "<declarations>")
+    errors = [issue for issue in report.issues if issue.severity == "error"]
+    if errors:
+        first = errors[0]
+        raise C2paManifestError(f"declarations are not valid: {first.path or '/'}: {first.message}")
+    written = write_training_mining(declarations)
+    manifest = {
+        "claim_generator_info": [GENERATOR],
+        "assertions": [
+            {"label": TRAINING_MINING_LABEL, "data": json.loads(written.text)},
+            {"label": AICONSENT_LABEL, "data": document},
+        ],
+    }
+    return manifest, list(written.losses)
+
+
+def _expected_type(path: Path, data: bytes) -> str:
+    expected = SUFFIXES.get(path.suffix.lower())
+    if expected is None:
+        names = ", ".join(sorted(SUFFIXES))
+        raise C2paManifestError(f"{path.name}: not a file name C2PA is written to here ({names})")
+    actual = media_type_of(data)
+    if actual != expected:
+        raise C2paManifestError(f"{path.name}: the bytes are {actual or 'unknown'}, not {expected}")
+    return expected
+
+
+def attach_c2pa(
+    path: Path,
+    declarations: Sequence[Mapping[str, Any]],
+    *,
+    cert_chain: bytes,
+    private_key: bytes,
+    alg: str = "es256",
+    out: Path | None = None,
+) -> list[Loss]:
+    """Sign a manifest carrying the declarations into `path` (or into `out`); return what the
+    CAWG assertion cannot say (the aiconsent assertion carries the declarations whole).
+
+    The signed file is written next to the target and checked before it replaces the target;
+    on any failure the original stays byte-identical.
+    """
+    c2pa = _c2pa()
+    if alg.lower() not in ALGORITHMS:
+        raise C2paManifestError(f"unknown signing algorithm {alg!r} ({', '.join(ALGORITHMS)})")
+    manifest, losses = manifest_of(declarations)
+    source = Path(path)
+    try:
+        real_source = check_target(source)
+        target = check_target(Path(out) if out is not None else source)
+    except SafeWriteError as error:
+        raise C2paManifestError(str(error)) from error
+    try:
+        with real_source.open("rb") as stream:
+            data = stream.read(MAX_ATTACH_BYTES + 1)
+    except OSError as error:
+        raise C2paManifestError(f"{source}: cannot read: {error.strerror or error}") from error
+    if len(data) > MAX_ATTACH_BYTES:
+        raise C2paManifestError(f"{source.name}: larger than {MAX_ATTACH_BYTES} bytes")
+    media_type = _expected_type(source, data)
+    if target != real_source and SUFFIXES.get(target.suffix.lower()) != media_type:
+        raise C2paManifestError(f"{target.name}: its name does not say {media_type}")
+    try:
+        signer = c2pa.Signer.from_info(
+            c2pa.C2paSignerInfo(
+                alg=alg.lower().encode("ascii"),
+                sign_cert=cert_chain,
+                private_key=private_key,
+                ta_url=None,
+            )
+        )
+    except Exception as error:
+        raise C2paManifestError(f"the certificate chain or key cannot sign: {error}") from error
+    _sign_replace(c2pa, manifest, signer, media_type, data, target)
+    return losses
+
+
+def _mode_for(target: Path) -> int:
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _sign_replace(
+    c2pa: Any, manifest: dict[str, Any], signer: Any, media_type: str, data: bytes, target: Path
+) -> None:
+    """Sign into a temporary file in the target's folder, check it, then os.replace."""
+    temporary: str | None = None
+    try:
+        descriptor, temporary = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+        )
+        with os.fdopen(descriptor, "w+b") as handle:
+            try:
+                builder = c2pa.Builder(manifest, context=_context(None))
+                builder.set_intent(c2pa.C2paBuilderIntent.EDIT)
+                builder.sign(signer, media_type, io.BytesIO(data), handle)
+            except Exception as error:
+                raise C2paManifestError(f"{target.name}: signing failed: {error}") from error
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.seek(0)
+            _verify(c2pa, handle.read(), media_type, manifest, target.name)
+        Path(temporary).chmod(_mode_for(target))
+        Path(temporary).replace(target)
+        temporary = None
+    except OSError as error:
+        raise C2paManifestError(f"{target}: could not write: {error.strerror or error}") from error
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                Path(temporary).unlink()
+    with contextlib.suppress(OSError):
+        descriptor = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def _verify(c2pa: Any, signed: bytes, media_type: str, manifest: dict[str, Any], name: str) -> None:
+    """The signed bytes must validate and carry what we wrote, before they replace anything."""
+    try:
+        reader = c2pa.Reader(media_type, io.BytesIO(signed), context=_context(None))
+        store = json.loads(reader.json())
+    except Exception as error:
+        raise C2paManifestError(f"{name}: the signed file cannot be read back: {error}") from error
+    state = store.get("validation_state")
+    if state not in _TRUSTED_STATES:
+        raise C2paManifestError(f"{name}: the signed file does not validate ({state})")
+    active = store.get("manifests", {}).get(store.get("active_manifest"), {})
+    wrote = {base_label(a["label"]).removesuffix(".v1"): a["data"] for a in manifest["assertions"]}
+    seen = {
+        base_label(a.get("label", "")).removesuffix(".v1"): a.get("data")
+        for a in active.get("assertions", [])
+        if isinstance(a, dict)
+    }
+    for label, value in wrote.items():
+        if seen.get(label) != value:
+            raise C2paManifestError(f"{name}: the signed manifest lost the {label} assertion")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_c2pa(
+    data_or_path: bytes | Path | str,
+    name: str | None = None,
+    *,
+    trust_settings: Mapping[str, Any] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> ReadResult:
+    """The declarations of the active C2PA manifest (carrier c2pa).
+
+    `trust_settings` is a c2pa SDK settings dict (e.g. trust anchors). No manifest gives an
+    empty result; damaged or oversized content gives an unreadable marker, never a permission.
+    """
+    if isinstance(data_or_path, bytes):
+        data = data_or_path
+        source = name or "<c2pa>"
+    else:
+        path = Path(data_or_path)
+        source = name or str(path)
+        try:
+            with path.open("rb") as stream:
+                data = stream.read(max_bytes + 1)
+        except OSError as error:
+            result = ReadResult()
+            unreadable(result, Origin(source, source, {}), CARRIER, f"cannot read: {error}")
+            return result
+    origin = Origin.for_bytes(data, source)
+    result = ReadResult()
+    try:
+        context = _context(trust_settings)
+    except Exception as error:
+        raise C2paManifestError(f"the C2PA trust settings are not usable: {error}") from error
+    try:
+        _read_into(result, data, origin, context, max_bytes)
+    except Exception as error:  # the last guard: a library surprise is unreadable, not a crash
+        unreadable(result, origin, CARRIER, f"the C2PA manifest cannot be read: {_brief(error)}")
+    return result
+
+
+def _brief(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return (lines[0] if lines else type(error).__name__)[:200]
+
+
+def _read_into(
+    result: ReadResult, data: bytes, origin: Origin, context: Any, max_bytes: int
+) -> None:
+    if len(data) > max_bytes:
+        unreadable(result, origin, CARRIER, f"larger than {max_bytes} bytes; not read")
+        return
+    media_type = media_type_of(data)
+    if media_type is None:
+        unreadable(result, origin, CARRIER, "not a JPEG, PNG, WebP, TIFF or GIF image")
+        return
+    c2pa = _c2pa()
+    try:
+        reader = c2pa.Reader.try_create(media_type, io.BytesIO(data), context=context)
+        if reader is None:
+            return  # no manifest: nothing declared here
+        text = reader.json()
+    except Exception as error:
+        unreadable(result, origin, CARRIER, f"the C2PA manifest is damaged: {_brief(error)}")
+        return
+    reading = read_manifest_store(text, origin, invalid="unreadable")
+    result.extend(reading.result)
+    if reading.validation_state not in _TRUSTED_STATES or reading.active_manifest is None:
+        return
+    store = json.loads(text)
+    manifest = store.get("manifests", {}).get(reading.active_manifest)
+    assertions = manifest.get("assertions") if isinstance(manifest, dict) else None
+    for assertion in assertions if isinstance(assertions, list) else []:
+        if isinstance(assertion, dict) and base_label(str(assertion.get("label"))) in (
+            _AICONSENT_LABELS
+        ):
+            _read_aiconsent(result, assertion.get("data"), origin)
+
+
+def _read_aiconsent(result: ReadResult, value: Any, origin: Origin) -> None:
+    from aiconsent.readers.jsonld import read_jsonld
+
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        unreadable(result, origin, CARRIER, f"{AICONSENT_LABEL}: not JSON")
+        return
+    inner = read_jsonld(text.encode("utf-8", "surrogatepass"), f"{origin.source}#c2pa")
+    result.found.extend(Found(item.declaration, item.source, CARRIER) for item in inner.found)
+    result.unreadable.extend(inner.unreadable)
+    result.other.extend(inner.other)
+    if not (inner.found or inner.unreadable or inner.other):
+        unreadable(result, origin, CARRIER, f"{AICONSENT_LABEL} holds no aiconsent node")
