@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from aiconsent.carriers.content import load
 from aiconsent.carriers.safe_write import SafeWriteError, check_target
 from aiconsent.formats.cawg import LABEL as TRAINING_MINING_LABEL
 from aiconsent.formats.cawg import base_label, read_manifest_store, write_training_mining
@@ -277,20 +278,10 @@ def read_c2pa(
     `trust_settings` is a c2pa SDK settings dict (e.g. trust anchors). No manifest gives an
     empty result; damaged or oversized content gives an unreadable marker, never a permission.
     """
-    if isinstance(data_or_path, bytes):
-        data = data_or_path
-        source = name or "<c2pa>"
-    else:
-        path = Path(data_or_path)
-        source = name or str(path)
-        try:
-            with path.open("rb") as stream:
-                data = stream.read(max_bytes + 1)
-        except OSError as error:
-            result = ReadResult()
-            unreadable(result, Origin(source, source, {}), CARRIER, f"cannot read: {error}")
-            return result
-    origin = Origin.for_bytes(data, source)
+    loaded = load(data_or_path, name, "<c2pa>", max_bytes, CARRIER)
+    if isinstance(loaded, ReadResult):
+        return loaded
+    data, origin = loaded
     result = ReadResult()
     try:
         context = _context(trust_settings)

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Seque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 from urllib.parse import quote, urlsplit
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -42,6 +42,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Header = tuple[str, str]
+_App = TypeVar("_App")
 
 CACHE_LIMIT: Final = 1024  # distinct (declaration set, image?) header sets kept
 _RESPONSE: Final = "urn:aiconsent:this-response"  # the target every header writer speaks for
@@ -409,12 +410,12 @@ def _latin1(data: Any) -> str:
     return str(data)
 
 
-class ConsentHeadersASGI:
-    """ASGI middleware: adds the declarations' headers to HTTP responses they are about."""
+class _Middleware(Generic[_App]):
+    """What both middlewares hold: the wrapped app and the compiled declarations."""
 
     def __init__(
         self,
-        app: ASGIApp,
+        app: _App,
         declarations_file: str | Path,
         *,
         base_url: str | None = None,
@@ -424,6 +425,10 @@ class ConsentHeadersASGI:
         self.consent = ConsentHeaders(
             declarations_file, base_url=base_url, declarations_url=declarations_url
         )
+
+
+class ConsentHeadersASGI(_Middleware[ASGIApp]):
+    """ASGI middleware: adds the declarations' headers to HTTP responses they are about."""
 
     def _matched(self, scope: Scope) -> tuple[int, ...]:
         raw = scope.get("raw_path")
@@ -473,21 +478,8 @@ class ConsentHeadersASGI:
         await self.app(scope, receive, send_with_headers)
 
 
-class ConsentHeadersWSGI:
+class ConsentHeadersWSGI(_Middleware[WSGIApplication]):
     """WSGI middleware: adds the declarations' headers to responses they are about."""
-
-    def __init__(
-        self,
-        app: WSGIApplication,
-        declarations_file: str | Path,
-        *,
-        base_url: str | None = None,
-        declarations_url: str | None = None,
-    ) -> None:
-        self.app = app
-        self.consent = ConsentHeaders(
-            declarations_file, base_url=base_url, declarations_url=declarations_url
-        )
 
     def _matched(self, environ: WSGIEnvironment) -> tuple[int, ...]:
         raw = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")) or "/"

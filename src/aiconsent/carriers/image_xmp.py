@@ -25,6 +25,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
+from aiconsent.carriers.content import load
 from aiconsent.formats.common import Loss, Origin, unreadable
 from aiconsent.formats.iptc import read_data_mining, write_data_mining
 from aiconsent.model.found import Found, ReadResult
@@ -289,20 +290,10 @@ def read_image(
     Damaged, oversized or hostile images give an unreadable marker; nothing here raises for bad
     bytes, and nothing unreadable ever becomes a permission.
     """
-    if isinstance(data_or_path, bytes):
-        data = data_or_path
-        source = name or "<image>"
-    else:
-        path = Path(data_or_path)
-        source = name or str(path)
-        try:
-            with path.open("rb") as stream:
-                data = stream.read(max_bytes + 1)
-        except OSError as error:
-            result = ReadResult()
-            unreadable(result, Origin(source, source, {}), CARRIER, f"cannot read: {error}")
-            return result
-    origin = Origin.for_bytes(data, source)
+    loaded = load(data_or_path, name, "<image>", max_bytes, CARRIER)
+    if isinstance(loaded, ReadResult):
+        return loaded
+    data, origin = loaded
     result = ReadResult()
     try:
         _read_into(result, data, origin, max_bytes)

@@ -21,6 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
+from aiconsent.carriers.content import load
 from aiconsent.carriers.safe_write import SafeWriteError, atomic_write, check_target
 from aiconsent.formats.common import Loss, Origin, unreadable
 from aiconsent.model.found import Found, ReadResult
@@ -249,20 +250,10 @@ def read_pdf(
     Encrypted, damaged, oversized or hostile PDFs give an unreadable marker; nothing here raises
     for bad bytes, and nothing unreadable becomes a permission.
     """
-    if isinstance(data_or_path, bytes):
-        data = data_or_path
-        source = name or "<pdf>"
-    else:
-        file = Path(data_or_path)
-        source = name or str(file)
-        try:
-            with file.open("rb") as stream:
-                data = stream.read(max_bytes + 1)
-        except OSError as error:
-            result = ReadResult()
-            unreadable(result, Origin(source, source, {}), CARRIER, f"cannot read: {error}")
-            return result
-    origin = Origin.for_bytes(data, source)
+    loaded = load(data_or_path, name, "<pdf>", max_bytes, CARRIER)
+    if isinstance(loaded, ReadResult):
+        return loaded
+    data, origin = loaded
     result = ReadResult()
     try:
         _read_into(result, data, origin, max_bytes)
