@@ -15,7 +15,7 @@ import pytest
 
 pyexiv2 = pytest.importorskip("pyexiv2")
 
-from aiconsent.carriers import image_xmp  # noqa: E402
+from aiconsent.carriers import image_xmp, safe_write  # noqa: E402
 from aiconsent.carriers.image_xmp import (  # noqa: E402
     DATA_MINING_KEY,
     DECLARATIONS_KEY,
@@ -405,7 +405,7 @@ def test_refuses_a_missing_file(tmp_path: Path) -> None:
         attach_image(tmp_path / "absent.png", [photographer()])
 
 
-@pytest.mark.parametrize("step", ["_fsync", "replace", "get_bytes"])
+@pytest.mark.parametrize("step", ["fsync", "replace", "get_bytes"])
 def test_a_failed_write_leaves_the_original_byte_identical(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:
@@ -416,10 +416,11 @@ def test_a_failed_write_leaves_the_original_byte_identical(
     def fail(*args: object, **kwargs: object) -> None:
         raise OSError("injected failure")
 
-    if step == "_fsync":
-        monkeypatch.setattr(image_xmp, "_fsync", fail)
+    if step == "fsync":
+        monkeypatch.setattr(safe_write.os, "fsync", fail)
     elif step == "replace":
-        monkeypatch.setattr(image_xmp.os, "replace", fail)
+        monkeypatch.setattr(safe_write.os, "replace", fail)
+        monkeypatch.setattr(Path, "replace", fail)
     else:
         monkeypatch.setattr(pyexiv2.ImageData, "get_bytes", fail)
     with pytest.raises((OSError, ImageXmpError)):

@@ -231,3 +231,44 @@ def test_the_caller_s_declarations_are_not_changed(content: Path) -> None:
     copy = json.loads(json.dumps(given))
     attach_sidecar(content, [given])
     assert given == copy
+
+
+# --------------------------------------------------------------------------- validate (AIC515)
+
+
+def test_validate_accepts_a_sidecar_that_matches(content: Path) -> None:
+    from aiconsent import validate
+
+    attach_sidecar(content, [declaration(permission=[{"purpose": "ai-use"}], prohibition=None)])
+    report = validate(sidecar_path(content))
+    assert [i.code for i in report.files[0].issues if i.code == "AIC515"] == []
+
+
+def test_validate_reports_a_sidecar_whose_content_changed(content: Path) -> None:
+    from aiconsent import validate
+
+    attach_sidecar(content, [declaration(permission=[{"purpose": "ai-use"}], prohibition=None)])
+    content.write_bytes(CONTENT + b"edited")
+    issues = [i for i in validate(sidecar_path(content)).files[0].issues if i.code == "AIC515"]
+    assert [(i.severity, i.path) for i in issues] == [("error", "/@graph/0/target")]
+    assert digest(CONTENT + b"edited") in issues[0].message
+
+
+def test_validate_cli_exits_1_for_a_stale_sidecar(content: Path) -> None:
+    from typer.testing import CliRunner
+
+    from aiconsent.cli.app import app
+
+    attach_sidecar(content, [declaration(permission=[{"purpose": "ai-use"}], prohibition=None)])
+    content.write_bytes(b"other bytes")
+    result = CliRunner().invoke(app, ["validate", str(sidecar_path(content)), "--format", "json"])
+    assert result.exit_code == 1
+    assert "AIC515" in result.stdout
+
+
+def test_a_file_named_like_a_sidecar_without_content_is_not_checked(tmp_path: Path) -> None:
+    from aiconsent import validate
+
+    lonely = tmp_path / "gone.jpg.consent.jsonld"
+    lonely.write_text(json.dumps(declaration()), encoding="utf-8")
+    assert all(i.code != "AIC515" for i in validate(lonely).files[0].issues)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from aiconsent.carriers.content import load
+from aiconsent.carriers.gate import describe, first_error
 from aiconsent.carriers.safe_write import SafeWriteError, check_target
 from aiconsent.formats.cawg import LABEL as TRAINING_MINING_LABEL
 from aiconsent.formats.cawg import base_label, read_manifest_store, write_training_mining
@@ -115,14 +116,10 @@ def manifest_of(declarations: Sequence[Mapping[str, Any]]) -> tuple[dict[str, An
     refuses declarations that are not valid."""
     if not declarations:
         raise C2paManifestError("no declarations to attach")
-    from aiconsent.validation.validate import validate_value
-
     document = _document(declarations)
-    report = validate_value(document, "<declarations>")
-    errors = [issue for issue in report.issues if issue.severity == "error"]
-    if errors:
-        first = errors[0]
-        raise C2paManifestError(f"declarations are not valid: {first.path or '/'}: {first.message}")
+    error = first_error(document)
+    if error is not None:
+        raise C2paManifestError(f"declarations are not valid: {describe(error)}")
     written = write_training_mining(declarations)
     manifest = {
         "claim_generator_info": [GENERATOR],

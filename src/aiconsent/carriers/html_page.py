@@ -25,6 +25,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Final
 
+from aiconsent.carriers.gate import describe, first_error
 from aiconsent.carriers.safe_write import atomic_write, check_target
 from aiconsent.formats.common import CONTEXT, Loss
 
@@ -155,7 +156,6 @@ def _marked(tag: str) -> str:
 
 def _document(declarations: list[dict[str, Any]]) -> dict[str, Any]:
     """The JSON-LD of the block, validated: a page must not carry what readers reject."""
-    from aiconsent.validation.validate import Options, validate_value
 
     nodes: list[dict[str, Any]] = []
     for value in declarations:
@@ -167,13 +167,9 @@ def _document(declarations: list[dict[str, Any]]) -> dict[str, Any]:
         node["carrier"] = CARRIER
         nodes.append(node)
     document = {"@context": CONTEXT, "@graph": nodes}
-    report = validate_value(document, "page", Options(layers=("syntax", "schema", "jsonld")))
-    errors = [issue for issue in report.issues if issue.severity == "error"]
-    if errors:
-        first = errors[0]
-        raise HtmlAttachError(
-            f"invalid declarations: {first.path or '/'}: [{first.code}] {first.message}"
-        )
+    error = first_error(document)
+    if error is not None:
+        raise HtmlAttachError(f"invalid declarations: {describe(error)}")
     return document
 
 

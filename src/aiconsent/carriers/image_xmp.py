@@ -13,19 +13,18 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
-import os
 import re
-import shutil
 import struct
-import tempfile
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from aiconsent.carriers.content import load
+from aiconsent.carriers.gate import describe, first_error
+from aiconsent.carriers.safe_write import SafeWriteError, atomic_write, check_target
 from aiconsent.formats.common import Loss, Origin, unreadable
 from aiconsent.formats.iptc import read_data_mining, write_data_mining
 from aiconsent.model.found import Found, ReadResult
@@ -53,6 +52,7 @@ SUFFIXES: Final[dict[str, tuple[str, str]]] = {
 }
 _FORBIDDEN_XML: Final = re.compile(rb"<!(doctype|entity)", re.IGNORECASE)
 _LANG: Final = re.compile(r'^lang="([^"]*)"$')
+T = TypeVar("T")
 
 
 class ImageXmpError(ValueError):
@@ -100,7 +100,7 @@ def _exiv2() -> Any:
 
 @cache
 def _tiny_png() -> bytes:
-    """A valid 1x1 PNG, opened only to drain pyexiv2's error log (see `_open`)."""
+    """A valid 1x1 PNG, opened only to drain pyexiv2's error log (see `_with_image`)."""
 
     def chunk(kind: bytes, body: bytes) -> bytes:
         crc = zlib.crc32(kind + body) & 0xFFFFFFFF
@@ -113,17 +113,26 @@ def _tiny_png() -> bytes:
     )
 
 
-def _open(data: bytes) -> Any:
-    """pyexiv2's ImageData for these bytes, after draining errors left by an earlier image.
+def _with_image(data: bytes, action: Callable[[Any], T]) -> T:
+    """`action` on pyexiv2's ImageData for these bytes, retried once on a clean error log.
 
     pyexiv2 keeps exiv2's error messages in a process-wide log and raises them at the next
     check; after some failures (a damaged TIFF) they are left over and would be raised for the
-    next, sound image. Opening a known-good image first raises and clears them.
+    next, sound image. So a failure is retried once after opening a known-good image, which
+    raises and clears the log; a second failure belongs to these bytes. Sound images pay
+    nothing for this.
     """
     exiv2 = _exiv2()
-    with contextlib.suppress(Exception), exiv2.ImageData(_tiny_png()) as image:
-        image.read_xmp()
-    return exiv2.ImageData(data)
+    try:
+        with exiv2.ImageData(data) as image:
+            return action(image)
+    except ImageXmpError:
+        raise
+    except Exception:
+        with contextlib.suppress(Exception), exiv2.ImageData(_tiny_png()) as clean:
+            clean.read_xmp()
+    with exiv2.ImageData(data) as image:
+        return action(image)
 
 
 # --------------------------------------------------------------------------- writing
@@ -139,14 +148,10 @@ def plan_image_xmp(declarations: Sequence[Mapping[str, Any]]) -> ImageXmpPlan:
     """The XMP values for these declarations, after checking they are valid; refuses otherwise."""
     if not declarations:
         raise ImageXmpError("no declarations to attach")
-    from aiconsent.validation.validate import validate_value
-
     document = document_of(declarations)
-    report = validate_value(document, "<declarations>")
-    errors = [issue for issue in report.issues if issue.severity == "error"]
-    if errors:
-        first = errors[0]
-        raise ImageXmpError(f"declarations are not valid: {first.path or '/'}: {first.message}")
+    error = first_error(document)
+    if error is not None:
+        raise ImageXmpError(f"declarations are not valid: {describe(error)}")
     written = write_data_mining(declarations)
     values: dict[str, Any] = {
         DECLARATIONS_KEY: json.dumps(document, ensure_ascii=False, separators=(",", ":")),
@@ -163,31 +168,28 @@ def attach_image(path: Path, declarations: list[dict[str, Any]]) -> None:
     """Write the declarations into the image's XMP, replacing any earlier attach.
 
     The pixels are never re-encoded (exiv2 rewrites metadata segments only). The file is
-    replaced atomically; on any failure it stays byte-identical. `plan_image_xmp` tells the
-    losses of the PLUS code; the aic property itself carries the declarations whole.
+    replaced atomically (carriers/safe_write); on any failure it stays byte-identical.
+    `plan_image_xmp` tells the losses of the PLUS code; the aic property itself carries the
+    declarations whole.
     """
-    target = _safe_target(Path(path))
+    try:
+        target = check_target(Path(path))
+    except SafeWriteError as error:
+        raise ImageXmpError(str(error)) from error
+    if not target.is_file():
+        raise ImageXmpError(f"{path}: no such file")
     plan = plan_image_xmp(declarations)
+    if target.stat().st_size > MAX_ATTACH_BYTES:
+        raise ImageXmpError(f"{target.name}: larger than {MAX_ATTACH_BYTES} bytes")
     data = target.read_bytes()
     expected = _expected_kind(target, data)
-    if len(data) > MAX_ATTACH_BYTES:
-        raise ImageXmpError(f"{target.name}: larger than {MAX_ATTACH_BYTES} bytes")
     if _FORBIDDEN_XML.search(data):
         raise ImageXmpError(f"{target.name}: holds XML with a DOCTYPE or ENTITY; refusing")
     updated = _modified(data, target.name, expected[1], plan)
-    _replace(target, updated)
-
-
-def _safe_target(path: Path) -> Path:
-    """The regular file to write; a symlink is followed only within its own folder."""
-    if not path.exists():
-        raise ImageXmpError(f"{path}: no such file")
-    resolved = path.resolve()
-    if path.is_symlink() and resolved.parent != path.absolute().parent.resolve():
-        raise ImageXmpError(f"{path}: a symlink out of its folder; refusing to follow it")
-    if not resolved.is_file():
-        raise ImageXmpError(f"{path}: not a regular file")
-    return resolved
+    try:
+        atomic_write(target, updated)
+    except SafeWriteError as error:
+        raise ImageXmpError(str(error)) from error
 
 
 def _expected_kind(path: Path, data: bytes) -> tuple[str, str]:
@@ -202,21 +204,24 @@ def _expected_kind(path: Path, data: bytes) -> tuple[str, str]:
 
 
 def _modified(data: bytes, name: str, mime: str, plan: ImageXmpPlan) -> bytes:
+    def update(image: Any) -> bytes:
+        if image.get_mime_type() != mime:
+            raise ImageXmpError(f"{name}: exiv2 reads it as {image.get_mime_type()}")
+        current = image.read_xmp()
+        values = dict(plan.values)
+        if OTHER_CONSTRAINTS_KEY not in values and _ours(current.get(OTHER_CONSTRAINTS_KEY)):
+            values[OTHER_CONSTRAINTS_KEY] = None
+        # Delete first: a set over an existing key of another shape (an array, a struct)
+        # would otherwise be merged into it.
+        stale = {key: None for key in values if key in current}
+        if stale:
+            image.modify_xmp(stale)
+        image.modify_xmp({key: value for key, value in values.items() if value is not None})
+        result: bytes = image.get_bytes()
+        return result
+
     try:
-        with _open(data) as image:
-            if image.get_mime_type() != mime:
-                raise ImageXmpError(f"{name}: exiv2 reads it as {image.get_mime_type()}")
-            current = image.read_xmp()
-            values = dict(plan.values)
-            if OTHER_CONSTRAINTS_KEY not in values and _ours(current.get(OTHER_CONSTRAINTS_KEY)):
-                values[OTHER_CONSTRAINTS_KEY] = None
-            # Delete first: a set over an existing key of another shape (an array, a struct)
-            # would otherwise be merged into it.
-            stale = {key: None for key in values if key in current}
-            if stale:
-                image.modify_xmp(stale)
-            image.modify_xmp({key: value for key, value in values.items() if value is not None})
-            updated: bytes = image.get_bytes()
+        updated = _with_image(data, update)
     except ImageXmpError:
         raise
     except Exception as error:  # exiv2 raises RuntimeError and friends for damaged files
@@ -233,47 +238,19 @@ def _ours(value: Any) -> bool:
 
 def _verify(updated: bytes, mime: str, plan: ImageXmpPlan, name: str) -> None:
     """Re-read the result before it replaces anything: the same kind, our values in place."""
+
+    def holds(image: Any) -> bool:
+        xmp = image.read_xmp()
+        return bool(image.get_mime_type() == mime) and all(
+            xmp.get(key) == value for key, value in plan.values.items()
+        )
+
     try:
-        with _open(updated) as image:
-            ok = image.get_mime_type() == mime and all(
-                image.read_xmp().get(key) == value for key, value in plan.values.items()
-            )
+        ok = _with_image(updated, holds)
     except Exception as error:
         raise ImageXmpError(f"{name}: the rewritten image does not read back: {error}") from error
     if not ok:
         raise ImageXmpError(f"{name}: the rewritten image does not hold what was written")
-
-
-def _replace(target: Path, data: bytes) -> None:
-    """Temporary file in the same folder, fsync, rename over; the original untouched on failure."""
-    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    temporary = Path(name)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            _fsync(stream.fileno())
-        shutil.copymode(target, temporary)
-        temporary.replace(target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
-    _sync_folder(target.parent)
-
-
-def _fsync(descriptor: int) -> None:
-    os.fsync(descriptor)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable (not possible on every platform; best effort)."""
-    with contextlib.suppress(OSError):
-        descriptor = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
 
 
 # --------------------------------------------------------------------------- reading
@@ -315,8 +292,7 @@ def _read_into(result: ReadResult, data: bytes, origin: Origin, max_bytes: int) 
         unreadable(result, origin, CARRIER, "XMP with a DOCTYPE or ENTITY declaration; refused")
         return
     try:
-        with _open(data) as image:
-            xmp: dict[str, Any] = image.read_xmp()
+        xmp: dict[str, Any] = _with_image(data, lambda image: image.read_xmp())
     except Exception as error:
         unreadable(
             result, origin, CARRIER, f"the {kind} image's metadata is damaged: {_brief(error)}"

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from aiconsent.carriers.content import load
+from aiconsent.carriers.gate import describe, first_error
 from aiconsent.carriers.safe_write import SafeWriteError, atomic_write, check_target
 from aiconsent.formats.common import Loss, Origin, unreadable
 from aiconsent.model.found import Found, ReadResult
@@ -130,14 +131,11 @@ def plan_pdf_xmp(declarations: Sequence[Mapping[str, Any]]) -> tuple[dict[str, s
         raise PdfXmpError("no declarations to attach")
     from aiconsent.carriers.image_xmp import document_of
     from aiconsent.formats.tdmrep import write_tdm_headers
-    from aiconsent.validation.validate import validate_value
 
     document = document_of(declarations)
-    report = validate_value(document, "<declarations>")
-    errors = [issue for issue in report.issues if issue.severity == "error"]
-    if errors:
-        first = errors[0]
-        raise PdfXmpError(f"declarations are not valid: {first.path or '/'}: {first.message}")
+    error = first_error(document)
+    if error is not None:
+        raise PdfXmpError(f"declarations are not valid: {describe(error)}")
     written = write_tdm_headers([dict(value) for value in declarations])
     values = {DECLARATIONS: json.dumps(document, ensure_ascii=False, separators=(",", ":"))}
     for line in written.text.splitlines():

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any, Final
 
+from aiconsent.carriers.gate import describe, first_error
 from aiconsent.carriers.safe_write import atomic_write, check_target
 from aiconsent.formats.common import CONTEXT
 from aiconsent.model.found import Found, ReadResult, Unreadable
@@ -67,18 +68,14 @@ def _node(value: Any, digest: str) -> dict[str, Any]:
 
 def sidecar_document(content_bytes_sha256: str, declarations: list[dict[str, Any]]) -> bytes:
     """The bytes of the sidecar for content with that hash: deterministic, validated."""
-    from aiconsent.validation.validate import Options, validate_value
 
     if not declarations:
         raise SidecarError("no declarations to attach")
     graph = [_node(value, content_bytes_sha256) for value in declarations]
     document = {"@context": CONTEXT, "@graph": graph}
-    report = validate_value(document, "sidecar", Options(layers=("syntax", "schema", "jsonld")))
-    errors = [issue for issue in report.issues if issue.severity == "error"]
-    if errors:
-        first = errors[0]
-        where = first.path or "/"
-        raise SidecarError(f"invalid declarations: {where}: [{first.code}] {first.message}")
+    error = first_error(document)
+    if error is not None:
+        raise SidecarError(f"invalid declarations: {describe(error)}")
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 

@@ -88,6 +88,7 @@ _TABLE: Final[tuple[IssueCode, ...]] = (
     IssueCode("AIC512", "semantic", "error", "decisionCounts do not add up to itemCount"),
     IssueCode("AIC513", "semantic", "warning", "retroactive on a declaration with no permission"),
     IssueCode("AIC514", "semantic", "warning", "the same rule stated twice"),
+    IssueCode("AIC515", "semantic", "error", "sidecar does not match the content beside it"),
 )
 
 CODES: Final[dict[str, IssueCode]] = {entry.code: entry for entry in _TABLE}

@@ -18,6 +18,7 @@ from aiconsent.validation.issues import FileReport, Issue, ValidationReport
 from aiconsent.validation.jsonld import GraphPart, Node, expand_node, nodes_of
 from aiconsent.validation.pointer import is_index, split
 from aiconsent.validation.rdf import Triple
+from aiconsent.validation.sidecar_binding import check_binding, content_of
 from aiconsent.validation.syntax import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_DEPTH,
@@ -88,7 +89,21 @@ def validate_file(path: str | os.PathLike[str], options: Options = Options()) ->
         raise InputError(f"{name}: permission denied") from None
     except OSError as error:
         raise InputError(f"{name}: cannot be read ({error.strerror or error})") from None
-    return validate_bytes(data, name, options, base=file.resolve().as_uri())
+    report = validate_bytes(data, name, options, base=file.resolve().as_uri())
+    content = content_of(file)
+    if content is None or "semantic" not in options.layers:
+        return report
+    # a sidecar binds its declarations to the file beside it (spec §3.4): AIC515 when stale
+    errors = [issue.path for issue in report.issues if issue.severity == "error"]
+    parsed = parse_bytes(data, max_bytes=options.max_bytes, max_depth=options.max_depth)
+    nodes = [
+        node
+        for document in parsed.documents
+        for node in nodes_of(document.value, document.prefix, document.index)
+        if not _has_error_within(node.pointer, errors)
+    ]
+    extra = check_binding(nodes, content)
+    return FileReport(name, _ordered([*report.issues, *extra]), report.documents)
 
 
 def validate_bytes(
