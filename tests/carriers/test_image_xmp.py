@@ -455,3 +455,53 @@ def test_exiftool_reads_the_code_we_wrote(tmp_path: Path, name: str) -> None:
         timeout=60,
     ).stdout.strip()
     assert printed == VOCABULARY + "DMI-PROHIBITED-GENAIMLTRAINING"
+
+
+# --------------------------------------------------------------------------- large files
+
+
+@pytest.fixture
+def on_disk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every image takes the large-file path (a copy updated by exiv2 on disk)."""
+    monkeypatch.setattr(image_xmp, "STREAM_BYTES", 0)
+
+
+@pytest.mark.usefixtures("on_disk")
+@pytest.mark.parametrize("name", IMAGES)
+def test_the_on_disk_path_keeps_pixels_and_metadata_and_reads_back(
+    tmp_path: Path, name: str
+) -> None:
+    pil = pytest.importorskip("PIL.Image")
+    target = copy_image(tmp_path, name)
+    before = metadata(target.read_bytes())
+    with pil.open(DATA / name) as image:
+        pixels = (image.mode, image.size, image.tobytes())
+    attach_image(target, [photographer()])
+    attach_image(target, [photographer()])
+    assert ours(read_image(target)) == [photographer()]
+    assert metadata(target.read_bytes()) == before
+    with pil.open(target) as image:
+        assert (image.mode, image.size, image.tobytes()) == pixels
+    assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]
+
+
+@pytest.mark.usefixtures("on_disk")
+def test_the_on_disk_path_refuses_a_doctype_and_leaves_the_file(tmp_path: Path) -> None:
+    target = tmp_path / "hostile.jpg"
+    target.write_bytes(with_xmp_segment(bare_jpeg(), xmp_packet('plus:DataMining="x"')))
+    data = target.read_bytes().replace(b"<?xpacket", b"<!DOCTYPE x><?xpacket", 1)
+    target.write_bytes(data)
+    with pytest.raises(ImageXmpError, match="DOCTYPE"):
+        attach_image(target, [photographer()])
+    assert target.read_bytes() == data
+
+
+@pytest.mark.usefixtures("on_disk")
+def test_the_on_disk_path_leaves_a_damaged_image_byte_identical(tmp_path: Path) -> None:
+    target = copy_image(tmp_path, "small.tiff")
+    data = target.read_bytes()[:200]
+    target.write_bytes(data)
+    with pytest.raises(ImageXmpError):
+        attach_image(target, [photographer()])
+    assert target.read_bytes() == data
+    assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]

@@ -305,3 +305,53 @@ def test_hash_namespace_reservation_replaced(tmp_path: Path) -> None:
     data = target.read_bytes()
     assert b"reservation>0<" not in data
     assert not read_pdf(data).unreadable
+
+
+# --------------------------------------------------------------------------- signed PDFs
+
+
+def signed_pdf(kind: str) -> bytes:
+    """A PDF shaped like a signed one (a signature field with a value, or DocMDP /Perms)."""
+    pdf = pikepdf.open(io.BytesIO(make_pdf()))
+    signature = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Sig,
+            Filter=pikepdf.Name("/Adobe.PPKLite"),
+            ByteRange=pikepdf.Array([0, 10, 20, 30]),
+            Contents=pikepdf.String(b"\x00" * 32),
+        )
+    )
+    if kind == "perms":
+        pdf.Root.Perms = pikepdf.Dictionary(DocMDP=signature)
+    else:
+        field = pdf.make_indirect(
+            pikepdf.Dictionary(FT=pikepdf.Name.Sig, T=pikepdf.String("Signature1"), V=signature)
+        )
+        flags = 3 if kind == "sigflags" else 0
+        parent = pikepdf.Dictionary(T=pikepdf.String("group"), Kids=pikepdf.Array([field]))
+        fields = [field] if kind == "sigflags" else [pdf.make_indirect(parent)]
+        pdf.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array(fields), SigFlags=flags)
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["sigflags", "nested-field", "perms"])
+def test_a_signed_pdf_is_refused_and_left_byte_identical(tmp_path: Path, kind: str) -> None:
+    data = signed_pdf(kind)
+    target = write(tmp_path, data)
+    with pytest.raises(PdfXmpError, match="signed"):
+        attach_pdf(target, [publisher()])
+    assert target.read_bytes() == data
+    assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]
+
+
+def test_an_unsigned_signature_field_does_not_block(tmp_path: Path) -> None:
+    pdf = pikepdf.open(io.BytesIO(make_pdf()))
+    empty = pdf.make_indirect(pikepdf.Dictionary(FT=pikepdf.Name.Sig, T=pikepdf.String("s")))
+    pdf.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array([empty]))
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    target = write(tmp_path, buffer.getvalue())
+    attach_pdf(target, [publisher()])
+    assert xmp(target.read_bytes())

@@ -14,20 +14,16 @@ The SDK is asked not to fetch remote manifests or OCSP responses, so reading sta
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import io
 import json
-import os
-import stat
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 from aiconsent.carriers.content import load
 from aiconsent.carriers.gate import describe, first_error
-from aiconsent.carriers.safe_write import SafeWriteError, check_target
+from aiconsent.carriers.safe_write import SafeWriteError, atomic_produce, check_target
 from aiconsent.formats.cawg import LABEL as TRAINING_MINING_LABEL
 from aiconsent.formats.cawg import base_label, read_manifest_store, write_training_mining
 from aiconsent.formats.common import Loss, Origin, unreadable
@@ -168,13 +164,14 @@ def attach_c2pa(
     except SafeWriteError as error:
         raise C2paManifestError(str(error)) from error
     try:
+        size = real_source.stat().st_size
         with real_source.open("rb") as stream:
-            data = stream.read(MAX_ATTACH_BYTES + 1)
+            head = stream.read(64 * 1024)
     except OSError as error:
         raise C2paManifestError(f"{source}: cannot read: {error.strerror or error}") from error
-    if len(data) > MAX_ATTACH_BYTES:
+    if size > MAX_ATTACH_BYTES:
         raise C2paManifestError(f"{source.name}: larger than {MAX_ATTACH_BYTES} bytes")
-    media_type = _expected_type(source, data)
+    media_type = _expected_type(source, head)
     if target != real_source and SUFFIXES.get(target.suffix.lower()) != media_type:
         raise C2paManifestError(f"{target.name}: its name does not say {media_type}")
     try:
@@ -188,60 +185,41 @@ def attach_c2pa(
         )
     except Exception as error:
         raise C2paManifestError(f"the certificate chain or key cannot sign: {error}") from error
-    _sign_replace(c2pa, manifest, signer, media_type, data, target)
+    _sign_replace(c2pa, manifest, signer, media_type, real_source, target)
     return losses
 
 
-def _mode_for(target: Path) -> int:
-    try:
-        return stat.S_IMODE(target.stat().st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
 def _sign_replace(
-    c2pa: Any, manifest: dict[str, Any], signer: Any, media_type: str, data: bytes, target: Path
+    c2pa: Any, manifest: dict[str, Any], signer: Any, media_type: str, source: Path, target: Path
 ) -> None:
-    """Sign into a temporary file in the target's folder, check it, then os.replace."""
-    temporary: str | None = None
-    try:
-        descriptor, temporary = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-        )
-        with os.fdopen(descriptor, "w+b") as handle:
+    """Sign from the source file into a temporary file beside the target, check it, then
+    rename it over the target. Both sides are file streams, so large media are not held in
+    memory by us (the SDK streams what its format handlers allow)."""
+
+    def produce(temporary: Path) -> None:
+        with source.open("rb") as original, temporary.open("w+b") as handle:
             try:
                 builder = c2pa.Builder(manifest, context=_context(None))
                 builder.set_intent(c2pa.C2paBuilderIntent.EDIT)
-                builder.sign(signer, media_type, io.BytesIO(data), handle)
+                builder.sign(signer, media_type, original, handle)
             except Exception as error:
                 raise C2paManifestError(f"{target.name}: signing failed: {error}") from error
             handle.flush()
-            os.fsync(handle.fileno())
             handle.seek(0)
-            _verify(c2pa, handle.read(), media_type, manifest, target.name)
-        Path(temporary).chmod(_mode_for(target))
-        Path(temporary).replace(target)
-        temporary = None
-    except OSError as error:
-        raise C2paManifestError(f"{target}: could not write: {error.strerror or error}") from error
-    finally:
-        if temporary is not None:
-            with contextlib.suppress(OSError):
-                Path(temporary).unlink()
-    with contextlib.suppress(OSError):
-        descriptor = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+            _verify(c2pa, handle, media_type, manifest, target.name)
 
-
-def _verify(c2pa: Any, signed: bytes, media_type: str, manifest: dict[str, Any], name: str) -> None:
-    """The signed bytes must validate and carry what we wrote, before they replace anything."""
     try:
-        reader = c2pa.Reader(media_type, io.BytesIO(signed), context=_context(None))
+        atomic_produce(target, produce)
+    except SafeWriteError as error:
+        raise C2paManifestError(str(error)) from error
+
+
+def _verify(
+    c2pa: Any, signed: BinaryIO, media_type: str, manifest: dict[str, Any], name: str
+) -> None:
+    """The signed file must validate and carry what we wrote, before it replaces anything."""
+    try:
+        reader = c2pa.Reader(media_type, signed, context=_context(None))
         store = json.loads(reader.json())
     except Exception as error:
         raise C2paManifestError(f"{name}: the signed file cannot be read back: {error}") from error

@@ -14,6 +14,7 @@ import contextlib
 import importlib
 import json
 import re
+import shutil
 import struct
 import zlib
 from collections.abc import Callable, Mapping, Sequence
@@ -24,7 +25,12 @@ from typing import Any, Final, TypeVar
 
 from aiconsent.carriers.content import load
 from aiconsent.carriers.gate import describe, first_error
-from aiconsent.carriers.safe_write import SafeWriteError, atomic_write, check_target
+from aiconsent.carriers.safe_write import (
+    SafeWriteError,
+    atomic_produce,
+    atomic_write,
+    check_target,
+)
 from aiconsent.formats.common import Loss, Origin, unreadable
 from aiconsent.formats.iptc import read_data_mining, write_data_mining
 from aiconsent.model.found import Found, ReadResult
@@ -38,7 +44,8 @@ OTHER_CONSTRAINTS_KEY: Final = "Xmp.plus.OtherConstraints"
 EMBEDDED_EXPRESSION_KEY: Final = "Xmp.iptcExt.EmbdEncRightsExpr"
 SUMMARY_PREFIX: Final = "aiconsent: "  # marks an OtherConstraints text that a writer of ours made
 DEFAULT_MAX_BYTES: Final = 10 * 1024 * 1024  # spec §11.2
-MAX_ATTACH_BYTES: Final = 512 * 1024 * 1024
+MAX_ATTACH_BYTES: Final = 2 * 1024 * 1024 * 1024
+STREAM_BYTES: Final = 16 * 1024 * 1024  # above this, exiv2 updates a copy on disk
 
 # file-name suffix -> (kind, MIME type exiv2 reports)
 SUFFIXES: Final[dict[str, tuple[str, str]]] = {
@@ -170,7 +177,8 @@ def attach_image(path: Path, declarations: list[dict[str, Any]]) -> None:
     The pixels are never re-encoded (exiv2 rewrites metadata segments only). The file is
     replaced atomically (carriers/safe_write); on any failure it stays byte-identical.
     `plan_image_xmp` tells the losses of the PLUS code; the aic property itself carries the
-    declarations whole.
+    declarations whole. Images above STREAM_BYTES are copied and updated on disk by exiv2
+    rather than in memory, so a 200 MB TIFF costs tens of megabytes, not a gigabyte.
     """
     try:
         target = check_target(Path(path))
@@ -179,8 +187,12 @@ def attach_image(path: Path, declarations: list[dict[str, Any]]) -> None:
     if not target.is_file():
         raise ImageXmpError(f"{path}: no such file")
     plan = plan_image_xmp(declarations)
-    if target.stat().st_size > MAX_ATTACH_BYTES:
+    size = target.stat().st_size
+    if size > MAX_ATTACH_BYTES:
         raise ImageXmpError(f"{target.name}: larger than {MAX_ATTACH_BYTES} bytes")
+    if size > STREAM_BYTES:
+        _attach_on_disk(target, plan)
+        return
     data = target.read_bytes()
     expected = _expected_kind(target, data)
     if _FORBIDDEN_XML.search(data):
@@ -190,6 +202,50 @@ def attach_image(path: Path, declarations: list[dict[str, Any]]) -> None:
         atomic_write(target, updated)
     except SafeWriteError as error:
         raise ImageXmpError(str(error)) from error
+
+
+def _attach_on_disk(target: Path, plan: ImageXmpPlan) -> None:
+    """The large-file path: a streamed copy beside the target, updated in place, then renamed."""
+    with target.open("rb") as stream:
+        head = stream.read(64)
+    mime = _expected_kind(target, head)[1]
+    if _file_has_forbidden_xml(target):
+        raise ImageXmpError(f"{target.name}: holds XML with a DOCTYPE or ENTITY; refusing")
+    exiv2 = _exiv2()
+
+    def produce(temporary: Path) -> None:
+        shutil.copyfile(target, temporary)
+        try:
+            with exiv2.Image(str(temporary)) as image:
+                _update(image, target.name, mime, plan)
+            with exiv2.Image(str(temporary)) as image:
+                ok = _holds(image, mime, plan)
+        except ImageXmpError:
+            raise
+        except Exception as error:  # exiv2 raises RuntimeError and friends for damaged files
+            raise ImageXmpError(
+                f"{target.name}: exiv2 cannot update its metadata: {error}"
+            ) from error
+        if not ok:
+            raise ImageXmpError(
+                f"{target.name}: the rewritten image does not hold what was written"
+            )
+
+    try:
+        atomic_produce(target, produce)
+    except SafeWriteError as error:
+        raise ImageXmpError(str(error)) from error
+
+
+def _file_has_forbidden_xml(path: Path) -> bool:
+    """`_FORBIDDEN_XML` over a file read in 1 MiB chunks (with an overlap for split matches)."""
+    tail = b""
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            if _FORBIDDEN_XML.search(tail + chunk):
+                return True
+            tail = chunk[-16:]
+    return False
 
 
 def _expected_kind(path: Path, data: bytes) -> tuple[str, str]:
@@ -203,20 +259,33 @@ def _expected_kind(path: Path, data: bytes) -> tuple[str, str]:
     return kind, mime
 
 
+def _update(image: Any, name: str, mime: str, plan: ImageXmpPlan) -> None:
+    """Set our XMP values on an open exiv2 image, removing what an earlier attach left."""
+    if image.get_mime_type() != mime:
+        raise ImageXmpError(f"{name}: exiv2 reads it as {image.get_mime_type()}")
+    current = image.read_xmp()
+    values = dict(plan.values)
+    if OTHER_CONSTRAINTS_KEY not in values and _ours(current.get(OTHER_CONSTRAINTS_KEY)):
+        values[OTHER_CONSTRAINTS_KEY] = None
+    # Delete first: a set over an existing key of another shape (an array, a struct) would
+    # otherwise be merged into it.
+    stale = {key: None for key in values if key in current}
+    if stale:
+        image.modify_xmp(stale)
+    image.modify_xmp({key: value for key, value in values.items() if value is not None})
+
+
+def _holds(image: Any, mime: str, plan: ImageXmpPlan) -> bool:
+    """Whether an exiv2 image is still of its kind and holds exactly the planned values."""
+    xmp = image.read_xmp()
+    return bool(image.get_mime_type() == mime) and all(
+        xmp.get(key) == value for key, value in plan.values.items()
+    )
+
+
 def _modified(data: bytes, name: str, mime: str, plan: ImageXmpPlan) -> bytes:
     def update(image: Any) -> bytes:
-        if image.get_mime_type() != mime:
-            raise ImageXmpError(f"{name}: exiv2 reads it as {image.get_mime_type()}")
-        current = image.read_xmp()
-        values = dict(plan.values)
-        if OTHER_CONSTRAINTS_KEY not in values and _ours(current.get(OTHER_CONSTRAINTS_KEY)):
-            values[OTHER_CONSTRAINTS_KEY] = None
-        # Delete first: a set over an existing key of another shape (an array, a struct)
-        # would otherwise be merged into it.
-        stale = {key: None for key in values if key in current}
-        if stale:
-            image.modify_xmp(stale)
-        image.modify_xmp({key: value for key, value in values.items() if value is not None})
+        _update(image, name, mime, plan)
         result: bytes = image.get_bytes()
         return result
 
@@ -238,15 +307,8 @@ def _ours(value: Any) -> bool:
 
 def _verify(updated: bytes, mime: str, plan: ImageXmpPlan, name: str) -> None:
     """Re-read the result before it replaces anything: the same kind, our values in place."""
-
-    def holds(image: Any) -> bool:
-        xmp = image.read_xmp()
-        return bool(image.get_mime_type() == mime) and all(
-            xmp.get(key) == value for key, value in plan.values.items()
-        )
-
     try:
-        ok = _with_image(updated, holds)
+        ok = _with_image(updated, lambda image: _holds(image, mime, plan))
     except Exception as error:
         raise ImageXmpError(f"{name}: the rewritten image does not read back: {error}") from error
     if not ok:

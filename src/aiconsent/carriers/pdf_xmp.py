@@ -12,6 +12,7 @@ permission.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -23,7 +24,7 @@ from typing import Any, Final
 
 from aiconsent.carriers.content import load
 from aiconsent.carriers.gate import describe, first_error
-from aiconsent.carriers.safe_write import SafeWriteError, atomic_write, check_target
+from aiconsent.carriers.safe_write import SafeWriteError, atomic_produce, check_target
 from aiconsent.formats.common import Loss, Origin, unreadable
 from aiconsent.model.found import Found, ReadResult
 
@@ -107,19 +108,49 @@ def _check_packet(packet: bytes) -> None:
     _parse_xml(packet)
 
 
-def _page_streams(pdf: Any) -> list[list[bytes]]:
-    """Every page's content stream bytes as stored (encoded), page by page."""
+def _page_streams(pdf: Any) -> list[list[str]]:
+    """The sha256 of every page's content stream as stored (encoded), page by page: enough to
+    prove the rewrite kept them, without holding a large PDF's pages in memory."""
     pikepdf = _pikepdf()
-    pages: list[list[bytes]] = []
+    pages: list[list[str]] = []
     for page in pdf.pages:
         contents = page.obj.get("/Contents")
         if contents is None:
             pages.append([])
         elif isinstance(contents, pikepdf.Array):
-            pages.append([bytes(item.read_raw_bytes()) for item in contents])
+            pages.append([hashlib.sha256(item.read_raw_bytes()).hexdigest() for item in contents])
         else:
-            pages.append([bytes(contents.read_raw_bytes())])
+            pages.append([hashlib.sha256(contents.read_raw_bytes()).hexdigest()])
     return pages
+
+
+def _is_signed(pdf: Any) -> bool:
+    """Whether the PDF carries a digital signature or certification that a rewrite would break.
+
+    Signatures cover byte ranges of the file as it is; pikepdf cannot append an incremental
+    update, so any rewrite invalidates them. Looked for: /Perms (DocMDP, UR3) in the catalog,
+    the SignaturesExist bit of /AcroForm /SigFlags, and any signature field with a value.
+    """
+    root = pdf.Root
+    if "/Perms" in root:
+        return True
+    form = root.get("/AcroForm")
+    if form is None:
+        return False
+    flags = form.get("/SigFlags")
+    if flags is not None and int(flags) & 1:
+        return True
+    pending = list(form.get("/Fields", []))
+    seen = 0
+    while pending and seen < 10_000:  # a bound: field trees can be made cyclic
+        field = pending.pop()
+        seen += 1
+        if not hasattr(field, "get"):
+            continue
+        if field.get("/FT") == "/Sig" and field.get("/V") is not None:
+            return True
+        pending.extend(field.get("/Kids", []))
+    return False
 
 
 # --------------------------------------------------------------------------- writing
@@ -154,32 +185,48 @@ def attach_pdf(
 
     Written to `out` when given (the original is then only read). Page content streams are
     kept byte for byte; the file is replaced atomically and stays byte-identical on failure.
+    qpdf reads the original from disk and writes the new file to disk, so a 200 MB PDF is not
+    held in memory. A signed or certified PDF is refused: rewriting it breaks the signature.
     """
-    source = check_target(Path(path))
-    target = check_target(Path(out)) if out is not None else source
+    try:
+        source = check_target(Path(path))
+        target = check_target(Path(out)) if out is not None else source
+    except SafeWriteError as error:
+        raise PdfXmpError(str(error)) from error
     values, losses = plan_pdf_xmp(declarations)
     try:
-        data = source.read_bytes()
+        size = source.stat().st_size
+        with source.open("rb") as stream:
+            head = stream.read(5)
     except OSError as error:
         raise PdfXmpError(f"{path}: cannot read: {error.strerror or error}") from error
-    if not data.startswith(b"%PDF-"):
+    if head != b"%PDF-":
         raise PdfXmpError(f"{path}: the bytes are not a PDF (no %PDF- header)")
-    if len(data) > MAX_ATTACH_BYTES:
+    if size > MAX_ATTACH_BYTES:
         raise PdfXmpError(f"{path}: larger than {MAX_ATTACH_BYTES} bytes")
-    updated = _modified(data, source.name, values)
+
+    def produce(temporary: Path) -> None:
+        _rewrite(source, temporary, source.name, values)
+
     try:
-        atomic_write(target, updated)
+        atomic_produce(target, produce)
     except SafeWriteError as error:
         raise PdfXmpError(str(error)) from error
     return losses
 
 
-def _modified(data: bytes, name: str, values: Mapping[str, str]) -> bytes:
+def _rewrite(source: Path, temporary: Path, name: str, values: Mapping[str, str]) -> None:
+    """qpdf: `source` with our XMP values into `temporary`, then checked page by page."""
     pikepdf = _pikepdf()
     try:
-        with pikepdf.open(io.BytesIO(data)) as pdf:
+        with pikepdf.open(source) as pdf:
             if pdf.is_encrypted:
                 raise PdfXmpError(f"{name}: encrypted; refusing to rewrite it")
+            if _is_signed(pdf):
+                raise PdfXmpError(
+                    f"{name}: digitally signed or certified; rewriting it would invalidate the "
+                    "signature (attach a sidecar instead: --as sidecar)"
+                )
             packet = _metadata_packet(pdf)
             if packet is not None:
                 _check_packet(packet)
@@ -195,9 +242,8 @@ def _modified(data: bytes, name: str, values: Mapping[str, str]) -> bytes:
                         del meta[key]
                 for key, value in values.items():
                     meta[key] = value
-            buffer = io.BytesIO()
             pdf.save(
-                buffer,
+                temporary,
                 compress_streams=False,
                 stream_decode_level=pikepdf.StreamDecodeLevel.none,
                 object_stream_mode=pikepdf.ObjectStreamMode.preserve,
@@ -208,16 +254,14 @@ def _modified(data: bytes, name: str, values: Mapping[str, str]) -> bytes:
         raise
     except Exception as error:  # qpdf raises PdfError and friends for damaged files
         raise PdfXmpError(f"{name}: cannot update its metadata: {_brief(error)}") from error
-    updated = buffer.getvalue()
-    _verify(updated, name, pages, values)
-    return updated
+    _verify(temporary, name, pages, values)
 
 
-def _verify(updated: bytes, name: str, pages: list[list[bytes]], values: Mapping[str, str]) -> None:
+def _verify(updated: Path, name: str, pages: list[list[str]], values: Mapping[str, str]) -> None:
     """Re-read the result before it replaces anything: same pages, our values in place."""
     pikepdf = _pikepdf()
     try:
-        with pikepdf.open(io.BytesIO(updated)) as pdf:
+        with pikepdf.open(updated) as pdf:
             same_pages = _page_streams(pdf) == pages
             meta = pdf.open_metadata()
             ours = all(str(meta.get(key)) == value for key, value in values.items())

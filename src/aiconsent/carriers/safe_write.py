@@ -12,6 +12,7 @@ import contextlib
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -111,5 +112,35 @@ def atomic_write(path: Path, data: bytes) -> Path:
         if temporary is not None:
             with contextlib.suppress(OSError):
                 Path(temporary).unlink()
+    _fsync_folder(target.parent)
+    return target
+
+
+def atomic_produce(path: Path, produce: Callable[[Path], None]) -> Path:
+    """Replace `path` with a file that `produce` writes at a temporary path beside it.
+
+    For large content (a 200 MB TIFF or PDF) that a library can write to a file without
+    holding it in memory. `produce` may raise anything; the original is then untouched and no
+    temporary file is left behind. Returns the file actually written.
+    """
+    target = check_target(path)
+    mode = _mode_for(target)
+    descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(descriptor)
+    temporary = Path(name)
+    replaced = False
+    try:
+        produce(temporary)
+        with temporary.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        temporary.chmod(mode)
+        temporary.replace(target)
+        replaced = True
+    except OSError as error:
+        raise SafeWriteError(f"{path}: could not write: {error.strerror or error}") from error
+    finally:
+        if not replaced:
+            with contextlib.suppress(OSError):
+                temporary.unlink()
     _fsync_folder(target.parent)
     return target
