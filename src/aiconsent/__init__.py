@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from aiconsent.carriers.attach import attach
     from aiconsent.engine import Decision, Found, Policy, Reason, Unreadable, check, prepare
     from aiconsent.formats.writers import convert
     from aiconsent.model import ConsentDeclaration, DatasetConsent, Party, Rule, Target
@@ -29,6 +30,7 @@ __all__ = [
     "Target",
     "Unreadable",
     "ValidationReport",
+    "attach",
     "check",
     "convert",
     "prepare",
@@ -37,6 +39,7 @@ __all__ = [
 ]
 
 _LAZY = {
+    "attach": "aiconsent.carriers.attach",
     "Decision": "aiconsent.engine",
     "Found": "aiconsent.engine",
     "Policy": "aiconsent.engine",

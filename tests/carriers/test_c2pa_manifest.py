@@ -306,3 +306,103 @@ def test_symlink_out_of_folder_refused(
 def test_bad_trust_settings_type_raises() -> None:
     with pytest.raises(C2paManifestError):
         read_c2pa(DATA / "CA.jpg", trust_settings={"trust": {"trust_anchors": 5}})
+
+
+# --------------------------------------------------------------------------- trust anchors
+
+
+def _other_anchor(folder: Path) -> Path:
+    """A self-signed CA certificate that did not sign the test chain."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Some other root")])
+    now = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(7)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    path = folder / "other-root.pem"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+def _genai_permission() -> dict[str, Any]:
+    from tests.documents import declaration as make
+
+    return make(
+        permission=[{"purpose": "genai-training"}],
+        prohibition=None,
+        retroactive=True,
+        content={"personalData": False},
+    )
+
+
+def test_trust_settings_from_pem_and_json(tmp_path: Path, trust: dict[str, Any]) -> None:
+    pem = tmp_path / "anchors.pem"
+    pem.write_text(trust["trust"]["trust_anchors"], encoding="utf-8")
+    assert c2pa_manifest.trust_settings_from_file(pem) == {
+        "trust": {"trust_anchors": trust["trust"]["trust_anchors"]}
+    }
+    assert (
+        c2pa_manifest.trust_settings_from_file(CERTS / "trust_config_test_settings.json") == trust
+    )
+    junk = tmp_path / "junk.txt"
+    junk.write_text("hello", encoding="utf-8")
+    with pytest.raises(C2paManifestError, match="neither PEM"):
+        c2pa_manifest.trust_settings_from_file(junk)
+
+
+def test_a_signer_outside_the_anchors_keeps_only_prohibitions(image: Path, tmp_path: Path) -> None:
+    _sign(image, [_genai_permission()])
+    anchored = c2pa_manifest.trust_settings_from_file(_other_anchor(tmp_path))
+    result = read_c2pa(image, trust_settings=anchored)
+    assert "genai-training" not in _purposes(result, "permission")
+    assert any("trust anchors" in marker.message for marker in result.unreadable)
+    trusted = read_c2pa(
+        image,
+        trust_settings=c2pa_manifest.trust_settings_from_file(
+            CERTS / "trust_config_test_settings.json"
+        ),
+    )
+    assert trusted.unreadable == []
+    assert "genai-training" in _purposes(trusted, "permission")
+
+
+def test_cli_c2pa_trust_decides_whether_the_permission_counts(image: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from aiconsent.cli.app import app
+
+    _sign(image, [_genai_permission()])
+    base = [
+        "check",
+        str(image),
+        "--purpose",
+        "genai-training",
+        "--policy",
+        "signals-only",
+        "--format",
+        "json",
+    ]
+    runner = CliRunner()
+    good = runner.invoke(
+        app, [*base, "--c2pa-trust", str(CERTS / "trust_config_test_settings.json")]
+    )
+    assert json.loads(good.stdout)["decision"] == "allowed", good.stdout
+    bad = runner.invoke(app, [*base, "--c2pa-trust", str(_other_anchor(tmp_path))])
+    assert json.loads(bad.stdout)["decision"] == "unknown", bad.stdout
+    missing = runner.invoke(app, [*base, "--c2pa-trust", str(tmp_path / "absent.pem")])
+    assert missing.exit_code == 2 and "--c2pa-trust" in missing.stderr

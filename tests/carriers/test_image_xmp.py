@@ -47,6 +47,14 @@ def photographer() -> dict[str, Any]:
     return value
 
 
+def inference_refused() -> dict[str, Any]:
+    """A declaration no narrow DMI code fits: DMI-PROHIBITED plus our summary text."""
+    value = photographer()
+    value["id"] = "urn:uuid:6d1f0a52-3c1e-4f0b-8f43-5a0f6c9e2d17"
+    value["prohibition"] = [{"purpose": "ai-inference"}]
+    return value
+
+
 def genai_only() -> dict[str, Any]:
     value = photographer()
     value["id"] = "urn:uuid:2b0c5f4e-7a59-4f57-9d0e-8a7c8d8c1b11"
@@ -100,8 +108,8 @@ def test_attach_then_read_gives_the_declarations(tmp_path: Path, name: str) -> N
     assert all(item.carrier == "xmp" for item in result.found)
     assert not result.unreadable
     plus = [f.declaration for f in result.found if not str(f.source).endswith("#xmp")]
-    assert any(d.get("prohibition") == [{"purpose": "tdm"}] for d in plus), (
-        "DMI-PROHIBITED read back from plus:DataMining"
+    assert any(d.get("prohibition") == [{"purpose": "genai-training"}] for d in plus), (
+        "DMI-PROHIBITED-GENAIMLTRAINING read back from plus:DataMining"
     )
 
 
@@ -134,7 +142,11 @@ def test_jpeg_scan_data_is_byte_identical(tmp_path: Path, name: str) -> None:
 @pytest.mark.parametrize("name", IMAGES)
 def test_second_attach_replaces(tmp_path: Path, name: str) -> None:
     target = copy_image(tmp_path, name)
-    attach_image(target, [photographer()])
+    with pyexiv2.ImageData(target.read_bytes()) as image:
+        theirs = image.read_xmp().get(OTHER_CONSTRAINTS_KEY)
+    attach_image(target, [inference_refused()])
+    with pyexiv2.ImageData(target.read_bytes()) as image:
+        assert image.read_xmp()[DATA_MINING_KEY] == VOCABULARY + "DMI-PROHIBITED"
     attach_image(target, [genai_only()])
     data = target.read_bytes()
     assert data.count(NAMESPACE.encode()) == 1
@@ -143,8 +155,8 @@ def test_second_attach_replaces(tmp_path: Path, name: str) -> None:
     with pyexiv2.ImageData(data) as image:
         xmp = image.read_xmp()
     assert xmp[DATA_MINING_KEY] == VOCABULARY + "DMI-PROHIBITED-GENAIMLTRAINING"
-    # the first attach's summary text is gone; nothing else was there to keep
-    assert OTHER_CONSTRAINTS_KEY not in xmp
+    # the first attach's summary text is gone; what the image had before is untouched
+    assert xmp.get(OTHER_CONSTRAINTS_KEY) == theirs
 
 
 def test_several_declarations_travel_as_one_array(tmp_path: Path) -> None:
@@ -155,21 +167,47 @@ def test_several_declarations_travel_as_one_array(tmp_path: Path) -> None:
 
 def test_attach_overwrites_the_reference_images_code_but_keeps_the_rest(tmp_path: Path) -> None:
     target = copy_image(tmp_path, REFERENCE.name)
+    with pyexiv2.ImageData(target.read_bytes()) as image:
+        before = image.read_xmp()
     attach_image(target, [photographer()])
+    with pyexiv2.ImageData(target.read_bytes()) as image:
+        xmp = image.read_xmp()
+    assert xmp[DATA_MINING_KEY] == VOCABULARY + "DMI-PROHIBITED-GENAIMLTRAINING"
+    assert xmp.get(OTHER_CONSTRAINTS_KEY) == before.get(OTHER_CONSTRAINTS_KEY)
+    assert xmp["Xmp.plus.ImageSupplierImageID"] == "Image Supplier Image ID (ref2023.2)"
+
+
+def test_a_code_without_a_narrow_fit_writes_our_summary(tmp_path: Path) -> None:
+    target = copy_image(tmp_path, "small.png")
+    attach_image(target, [inference_refused()])
     with pyexiv2.ImageData(target.read_bytes()) as image:
         xmp = image.read_xmp()
     assert xmp[DATA_MINING_KEY] == VOCABULARY + "DMI-PROHIBITED"
     assert xmp[OTHER_CONSTRAINTS_KEY] == {
-        'lang="x-default"': "aiconsent: prohibited: genai-training; allowed: search"
+        'lang="x-default"': "aiconsent: prohibited: ai-inference; allowed: search"
     }
-    assert xmp["Xmp.plus.ImageSupplierImageID"] == "Image Supplier Image ID (ref2023.2)"
 
 
 def test_plan_reports_the_plus_losses() -> None:
     plan = plan_image_xmp([photographer()])
-    assert plan.values[DATA_MINING_KEY] == VOCABULARY + "DMI-PROHIBITED"
+    assert plan.values[DATA_MINING_KEY] == VOCABULARY + "DMI-PROHIBITED-GENAIMLTRAINING"
     assert json.loads(plan.values[DECLARATIONS_KEY]) == photographer()
-    assert any(loss.kind == "widened" for loss in plan.losses)
+    assert any(
+        loss.kind == "dropped" and "permission of search" in loss.detail for loss in plan.losses
+    )
+    widened = plan_image_xmp([inference_refused()])
+    assert any(loss.kind == "widened" for loss in widened.losses)
+
+
+def test_someone_else_s_other_constraints_are_never_overwritten(tmp_path: Path) -> None:
+    target = copy_image(tmp_path, REFERENCE.name)
+    with pyexiv2.ImageData(target.read_bytes()) as image:
+        theirs = image.read_xmp()[OTHER_CONSTRAINTS_KEY]
+    attach_image(target, [inference_refused()])
+    with pyexiv2.ImageData(target.read_bytes()) as image:
+        xmp = image.read_xmp()
+    assert xmp[DATA_MINING_KEY] == VOCABULARY + "DMI-PROHIBITED"
+    assert xmp[OTHER_CONSTRAINTS_KEY] == theirs
 
 
 # --------------------------------------------------------------------------- reading
@@ -505,3 +543,29 @@ def test_the_on_disk_path_leaves_a_damaged_image_byte_identical(tmp_path: Path) 
         attach_image(target, [photographer()])
     assert target.read_bytes() == data
     assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]
+
+
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="exiftool is not installed")
+@pytest.mark.parametrize("name", IMAGES)
+def test_exiftool_reads_back_the_whole_declaration(tmp_path: Path, name: str) -> None:
+    """An independent XMP reader finds our aic:declarations text and it equals what we wrote."""
+    target = copy_image(tmp_path, name)
+    attach_image(target, [photographer()])
+    printed = subprocess.run(
+        [
+            "exiftool",
+            "-config",
+            str(DATA / "exiftool-aic.config"),
+            "-j",
+            "-XMP-aic:all",
+            "-XMP-plus:DataMining",
+            str(target),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    row = json.loads(printed)[0]
+    assert json.loads(row["Declarations"]) == photographer()
+    assert row["DataMining"] == VOCABULARY + "DMI-PROHIBITED-GENAIMLTRAINING"

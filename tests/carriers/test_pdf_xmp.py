@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import json
 import random
+import shutil
+import subprocess
 import zlib
 from pathlib import Path
 from typing import Any
@@ -355,3 +357,21 @@ def test_an_unsigned_signature_field_does_not_block(tmp_path: Path) -> None:
     target = write(tmp_path, buffer.getvalue())
     attach_pdf(target, [publisher()])
     assert xmp(target.read_bytes())
+
+
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="exiftool is not installed")
+def test_exiftool_reads_back_the_declaration_and_tdmrep(tmp_path: Path) -> None:
+    """An independent XMP reader sees our aic:declarations and TDMRep values in the PDF."""
+    target = write(tmp_path, make_pdf())
+    attach_pdf(target, [photographer()])
+    config = Path(__file__).parent / "data" / "exiftool-aic.config"
+    printed = subprocess.run(
+        ["exiftool", "-config", str(config), "-j", "-XMP-aic:all", "-XMP-tdm:all", str(target)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    row = json.loads(printed)[0]
+    assert json.loads(row["Declarations"]) == photographer()
+    assert row["Reservation"] == 1

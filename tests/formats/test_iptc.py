@@ -285,7 +285,10 @@ def details(losses: list[Any], kind: str) -> list[str]:
             "DMI-PROHIBITED-GENAIMLTRAINING",
         ),
         (declaration(prohibition=["ai-inference"]), "DMI-PROHIBITED"),
-        (declaration(prohibition=["genai-training"], permission=["search"]), "DMI-PROHIBITED"),
+        (
+            declaration(prohibition=["genai-training"], permission=["search"]),
+            "DMI-PROHIBITED-GENAIMLTRAINING",
+        ),
         (declaration(permission=[{"purpose": "tdm", "constraint": ["research"]}]), None),
         (declaration(permission=["genai-training"]), None),
     ],
@@ -294,6 +297,14 @@ def test_the_code_chosen(value: dict[str, Any], code: str | None) -> None:
     chosen = write_data_mining([value])
     assert chosen.code == code
     assert chosen.uri == (VOCABULARY + code if code else None)
+
+
+def test_search_allowed_genai_refused_keeps_the_narrow_code_and_reports_the_drop() -> None:
+    """DMI-PROHIBITED would invent refusals of tdm and inference; the narrow code drops search."""
+    chosen = write_data_mining([declaration(prohibition=["genai-training"], permission=["search"])])
+    assert chosen.code == "DMI-PROHIBITED-GENAIMLTRAINING"
+    assert details(chosen.losses, "widened") == []
+    assert any("permission of search" in d for d in details(chosen.losses, "dropped"))
 
 
 def test_a_conditional_permission_over_a_refusal_leaves_the_refusal() -> None:

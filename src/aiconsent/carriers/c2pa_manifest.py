@@ -240,6 +240,35 @@ def _verify(
 
 # --------------------------------------------------------------------------- reading
 
+MAX_TRUST_FILE_BYTES: Final = 1024 * 1024
+
+
+def trust_settings_from_file(path: Path) -> dict[str, Any]:
+    """c2pa SDK settings from a file: a PEM bundle of trust anchors, or a c2pa settings JSON
+    document (as the SDK's own trust configuration files are). Raises C2paManifestError."""
+    try:
+        with Path(path).open("rb") as stream:
+            data = stream.read(MAX_TRUST_FILE_BYTES + 1)
+    except OSError as error:
+        raise C2paManifestError(f"{path}: cannot read: {error.strerror or error}") from error
+    if len(data) > MAX_TRUST_FILE_BYTES:
+        raise C2paManifestError(f"{path}: larger than {MAX_TRUST_FILE_BYTES} bytes")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise C2paManifestError(f"{path}: not UTF-8 text (PEM or JSON)") from error
+    if text.lstrip().startswith("{"):
+        try:
+            value = json.loads(text)
+        except ValueError as error:
+            raise C2paManifestError(f"{path}: not valid JSON: {error}") from error
+        if not isinstance(value, dict):
+            raise C2paManifestError(f"{path}: c2pa settings must be a JSON object")
+        return value
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise C2paManifestError(f"{path}: neither PEM certificates nor c2pa settings JSON")
+    return {"trust": {"trust_anchors": text}}
+
 
 def read_c2pa(
     data_or_path: bytes | Path | str,
@@ -250,7 +279,9 @@ def read_c2pa(
 ) -> ReadResult:
     """The declarations of the active C2PA manifest (carrier c2pa).
 
-    `trust_settings` is a c2pa SDK settings dict (e.g. trust anchors). No manifest gives an
+    `trust_settings` is a c2pa SDK settings dict. When it names trust anchors, only a
+    manifest whose signer chains to them is trusted (validation_state `Trusted`); one that is
+    merely `Valid` then keeps only its prohibitions, like an invalid one. No manifest gives an
     empty result; damaged or oversized content gives an unreadable marker, never a permission.
     """
     loaded = load(data_or_path, name, "<c2pa>", max_bytes, CARRIER)
@@ -263,7 +294,7 @@ def read_c2pa(
     except Exception as error:
         raise C2paManifestError(f"the C2PA trust settings are not usable: {error}") from error
     try:
-        _read_into(result, data, origin, context, max_bytes)
+        _read_into(result, data, origin, context, max_bytes, _trusted_states(trust_settings))
     except Exception as error:  # the last guard: a library surprise is unreadable, not a crash
         unreadable(result, origin, CARRIER, f"the C2PA manifest cannot be read: {_brief(error)}")
     return result
@@ -274,8 +305,20 @@ def _brief(error: BaseException) -> str:
     return (lines[0] if lines else type(error).__name__)[:200]
 
 
+def _trusted_states(settings: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """`Trusted` only, once the caller named trust anchors; else a valid signature suffices."""
+    trust = (settings or {}).get("trust")
+    anchored = isinstance(trust, Mapping) and bool(trust.get("trust_anchors"))
+    return ("Trusted",) if anchored else _TRUSTED_STATES
+
+
 def _read_into(
-    result: ReadResult, data: bytes, origin: Origin, context: Any, max_bytes: int
+    result: ReadResult,
+    data: bytes,
+    origin: Origin,
+    context: Any,
+    max_bytes: int,
+    trusted_states: tuple[str, ...] = _TRUSTED_STATES,
 ) -> None:
     if len(data) > max_bytes:
         unreadable(result, origin, CARRIER, f"larger than {max_bytes} bytes; not read")
@@ -293,9 +336,11 @@ def _read_into(
     except Exception as error:
         unreadable(result, origin, CARRIER, f"the C2PA manifest is damaged: {_brief(error)}")
         return
-    reading = read_manifest_store(text, origin, invalid="unreadable")
+    reading = read_manifest_store(
+        text, origin, invalid="unreadable", trusted_states=trusted_states
+    )
     result.extend(reading.result)
-    if reading.validation_state not in _TRUSTED_STATES or reading.active_manifest is None:
+    if reading.validation_state not in trusted_states or reading.active_manifest is None:
         return
     store = json.loads(text)
     manifest = store.get("manifests", {}).get(reading.active_manifest)

@@ -265,7 +265,11 @@ def _update(image: Any, name: str, mime: str, plan: ImageXmpPlan) -> None:
         raise ImageXmpError(f"{name}: exiv2 reads it as {image.get_mime_type()}")
     current = image.read_xmp()
     values = dict(plan.values)
-    if OTHER_CONSTRAINTS_KEY not in values and _ours(current.get(OTHER_CONSTRAINTS_KEY)):
+    existing = current.get(OTHER_CONSTRAINTS_KEY)
+    if existing is not None and not _ours(existing):
+        # someone else's constraints text stays; our summary is only a courtesy to readers
+        values.pop(OTHER_CONSTRAINTS_KEY, None)
+    elif OTHER_CONSTRAINTS_KEY not in values and _ours(existing):
         values[OTHER_CONSTRAINTS_KEY] = None
     # Delete first: a set over an existing key of another shape (an array, a struct) would
     # otherwise be merged into it.
@@ -279,7 +283,8 @@ def _holds(image: Any, mime: str, plan: ImageXmpPlan) -> bool:
     """Whether an exiv2 image is still of its kind and holds exactly the planned values."""
     xmp = image.read_xmp()
     return bool(image.get_mime_type() == mime) and all(
-        xmp.get(key) == value for key, value in plan.values.items()
+        xmp.get(key) == value or (key == OTHER_CONSTRAINTS_KEY and not _ours(xmp.get(key)))
+        for key, value in plan.values.items()
     )
 
 

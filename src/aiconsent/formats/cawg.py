@@ -256,13 +256,16 @@ def read_manifest_store(
     *,
     signer: str | None = None,
     invalid: Literal["unreadable", "read"] = "unreadable",
+    trusted_states: tuple[str, ...] = ("Valid", "Trusted"),
 ) -> ManifestStoreReading:
     """The training-mining assertions of the ACTIVE manifest of a c2pa.Reader JSON report.
 
     Ingredient manifests describe other assets and are not read. Both labels are read and
     combined most-restrictively per entry. A store whose validation_state is neither `Valid`
     nor `Trusted` gives an unreadable marker and only its prohibitions (spec §9.10), unless
-    `invalid="read"`.
+    `invalid="read"`. With trust anchors configured a caller passes `trusted_states=
+    ("Trusted",)`: a manifest that validates but whose signer does not chain to an anchor is
+    then treated like an invalid one.
     """
     result = ReadResult()
     if isinstance(store, bytes | str):
@@ -297,9 +300,17 @@ def read_manifest_store(
             labels.append(label)
             evidence.append({"label": label, "data": assertion.get("data")})
             _collect(assertion.get("data"), label, entries)
-    trusted = state in ("Valid", "Trusted")
+    trusted = state in trusted_states
     refuse = not trusted and invalid == "unreadable"
-    if refuse:
+    if refuse and state == "Valid":
+        unreadable(
+            result,
+            origin,
+            CARRIER,
+            f"C2PA manifest {str(active)[:120]} validates but its signer does not chain to "
+            "the trust anchors given",
+        )
+    elif refuse:
         unreadable(
             result,
             origin,

@@ -262,14 +262,18 @@ def write_data_mining(
         code = PROHIBITED
     elif all(o == "allowed" for o in outcomes.values()):
         code = ALLOWED
-    elif outcomes["genai-training"] == "prohibited" and _only(outcomes, {"genai-training"}):
+    elif _refuses_only(outcomes, {"genai-training"}):
         code = PROHIBITED_GENAI
-    elif outcomes["genai-training"] == outcomes[
-        "non-generative-training"
-    ] == "prohibited" and _only(outcomes, {"genai-training", "non-generative-training"}):
+    elif _refuses_only(outcomes, {"genai-training", "non-generative-training"}):
         code = PROHIBITED_AIML
     else:
         code = None
+    if code in (PROHIBITED_GENAI, PROHIBITED_AIML):
+        # The code says nothing of the other uses: their permissions are dropped (reported),
+        # which loses them without inventing a refusal, as DMI-PROHIBITED would.
+        for leaf, outcome in outcomes.items():
+            if outcome == "allowed":
+                losses.append(Loss("dropped", f"permission of {leaf} ({code})", ident))
     if code is not None or all(o is None for o in outcomes.values()):
         losses = [*view.losses, *losses]
         return DataMiningValue(VOCABULARY + code if code else None, None, losses)
@@ -312,8 +316,9 @@ def _plain(view: LeafView, leaf: str) -> str | None:
     return outcome
 
 
-def _only(outcomes: Mapping[str, str | None], leaves: set[str]) -> bool:
-    return all((outcome is None) == (leaf not in leaves) for leaf, outcome in outcomes.items())
+def _refuses_only(outcomes: Mapping[str, str | None], leaves: set[str]) -> bool:
+    """These leaves, and no other, are prohibited (the rest permitted or not mentioned)."""
+    return all((outcome == "prohibited") == (leaf in leaves) for leaf, outcome in outcomes.items())
 
 
 def _summary(outcomes: Mapping[str, str | None]) -> str:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 from aiconsent.formats.common import Origin
@@ -49,6 +49,8 @@ class Question:
 
     item: str | None = None
     agent: str | None = None
+    # c2pa SDK settings (trust anchors) for C2PA manifests; None: a valid signature suffices
+    c2pa_trust: Mapping[str, Any] | None = None
 
 
 def read_bytes(
@@ -138,7 +140,7 @@ def _image(data: bytes, origin: Origin, site: str | None, question: Question) ->
     from aiconsent.carriers.image_xmp import read_image
 
     result = read_image(data, origin.source)
-    result.extend(read_c2pa(data, origin.source))
+    result.extend(read_c2pa(data, origin.source, trust_settings=question.c2pa_trust))
     return result
 
 
@@ -272,13 +274,16 @@ def read(
     url: str | None = None,
     item: str | None = None,
     agent: str | None = None,
+    c2pa_trust: Mapping[str, Any] | None = None,
 ) -> ReadResult:
     """Every declaration (and unreadable signal) in the sources and header lines — the API of
-    `aiconsent read`. Raises SourceError for a source that cannot be read at all."""
+    `aiconsent read`. Raises SourceError for a source that cannot be read at all.
+    `c2pa_trust`: c2pa SDK settings naming trust anchors (see `c2pa_trust_settings`)."""
     paths = [sources] if isinstance(sources, str | os.PathLike) else list(sources)
     result = ReadResult()
+    asked = Question(item, agent, c2pa_trust)
     for source in paths:
-        result.extend(read_source(source, url=url, question=Question(item, agent))[0])
+        result.extend(read_source(source, url=url, question=asked)[0])
     lines = list(headers)
     if lines:
         result.extend(read_header_lines(lines, url=url)[0])
@@ -286,7 +291,11 @@ def read(
 
 
 def read_url(
-    url: str, *, allow_private: bool = False, agent: str | None = None
+    url: str,
+    *,
+    allow_private: bool = False,
+    agent: str | None = None,
+    c2pa_trust: Mapping[str, Any] | None = None,
 ) -> tuple[ReadResult, list[SourceReport]]:
     """Fetch a resource and its site's robots.txt, tdmrep.json and ai.txt, and read them all.
 
@@ -309,7 +318,12 @@ def read_url(
     if response.status < 400 and response.body:
         kind = detect(response.body, urlsplit(response.url).path)
         if kind in _READERS or kind == "jsonld":
-            body_result, kind = read_bytes(response.body, response.url, url=response.url)
+            body_result, kind = read_bytes(
+                response.body,
+                response.url,
+                url=response.url,
+                question=Question(response.url, agent, c2pa_trust),
+            )
             result.extend(body_result)
             reports.append(_report(response.url, kind, body_result))
     for carrier, site_url in site_urls(response.url).items():
