@@ -147,6 +147,14 @@ SourcesArgument = Annotated[
 ]
 
 
+C2paTrustOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--c2pa-trust",
+        help="PEM trust anchors (or c2pa settings JSON): a C2PA manifest then counts only when "
+        "its signer chains to them; otherwise only its prohibitions are used.",
+    ),
+]
 ItemOption = Annotated[
     str | None,
     typer.Option(
@@ -163,8 +171,10 @@ def _gather(
     url: str | None,
     item: str | None = None,
     agent: str | None = None,
+    c2pa_trust: Path | None = None,
 ) -> tuple[Any, list[Any]]:
     """Read every SOURCE and header the way `read` does; exit 2 on input errors."""
+    from aiconsent.carriers.c2pa_manifest import C2paManifestError, trust_settings_from_file
     from aiconsent.model.found import ReadResult
     from aiconsent.readers.sources import (
         Question,
@@ -176,15 +186,24 @@ def _gather(
 
     if not sources and not headers:
         _fail("give at least one SOURCE or --header")
+    trust = None
+    if c2pa_trust is not None:
+        try:
+            trust = trust_settings_from_file(c2pa_trust)
+        except C2paManifestError as error:
+            _fail(f"--c2pa-trust: {error}")
     result = ReadResult()
     reports: list[Any] = []
     try:
         for source in sources:
             if fetch:
-                found, more = read_url(source, allow_private=allow_private, agent=agent)
+                found, more = read_url(
+                    source, allow_private=allow_private, agent=agent, c2pa_trust=trust
+                )
                 reports.extend(more)
             else:
-                found, report = read_source(source, url=url, question=Question(item, agent))
+                asked = Question(item, agent, trust)
+                found, report = read_source(source, url=url, question=asked)
                 reports.append(report)
             result.extend(found)
         if headers:
@@ -228,6 +247,7 @@ def check(
     allow_private: PrivateOption = False,
     url: UrlOption = None,
     item: ItemOption = None,
+    c2pa_trust: C2paTrustOption = None,
 ) -> None:
     """May the content these signals are about be used for PURPOSE?
 
@@ -248,7 +268,7 @@ def check(
             _fail(f"--at {at!r} is not an RFC 3339 date-time, e.g. 2025-01-01T00:00:00Z")
         if moment.tzinfo is None:
             _fail(f"--at {at!r} needs a time zone, e.g. 2025-01-01T00:00:00Z")
-    found, _ = _gather(sources or [], header, fetch, allow_private, url, item, agent)
+    found, _ = _gather(sources or [], header, fetch, allow_private, url, item, agent, c2pa_trust)
     try:
         decision = evaluate(
             [*found.found, *found.unreadable],
@@ -284,13 +304,16 @@ def read(
     output_format: Annotated[
         CheckFormat, typer.Option("--format", help="Output: text for people, or json.")
     ] = CheckFormat.text,
+    c2pa_trust: C2paTrustOption = None,
 ) -> None:
     """Print every declaration found, in aiconsent's compact form, each with its carrier."""
     import json
 
     from aiconsent.readers.render import render_read
 
-    found, reports = _gather(sources or [], header, fetch, allow_private, url, item, agent)
+    found, reports = _gather(
+        sources or [], header, fetch, allow_private, url, item, agent, c2pa_trust
+    )
     document = {
         "declarations": [item.to_dict() for item in found.found],
         "sources": [
