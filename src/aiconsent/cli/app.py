@@ -59,7 +59,8 @@ def _root(
 @app.command()
 def validate(
     files: Annotated[
-        list[Path], typer.Argument(help="Files to check (JSON-LD, JSON, JSON Lines).")
+        list[Path],
+        typer.Argument(help="Files to check (JSON-LD, JSON, JSON Lines, Croissant, README.md)."),
     ],
     strict: Annotated[
         bool, typer.Option("--strict", help="Warnings make the result invalid.")
@@ -75,9 +76,9 @@ def validate(
         typer.Option(
             "--layers",
             help="Layers to run, comma-separated (default all): "
-            "syntax,schema,jsonld,shacl,semantic.",
+            "syntax,schema,jsonld,shacl,semantic,card.",
         ),
-    ] = "syntax,schema,jsonld,shacl,semantic",
+    ] = "syntax,schema,jsonld,shacl,semantic,card",
 ) -> None:
     """Check declarations and dataset consent sections, layer by layer."""
     from aiconsent.validation.render import render_json, render_sarif, render_text
@@ -327,6 +328,7 @@ def read(
         ],
         "unreadable": [marker.to_dict() for marker in found.unreadable],
         "notes": found.other,
+        "datasetConsent": [node for node in found.other if node.get("type") == "DatasetConsent"],
     }
     if output_format is CheckFormat.json:
         sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
@@ -376,10 +378,17 @@ def convert(
 def attach(
     declaration: Annotated[str, typer.Argument(help="A file with the declarations to attach.")],
     to: Annotated[
-        Path, typer.Option("--to", help="The content to stamp (image, HTML page, any file).")
+        Path,
+        typer.Option(
+            "--to", help="The content to stamp (image, HTML page, dataset card, any file)."
+        ),
     ],
     as_: Annotated[
-        str | None, typer.Option("--as", help="xmp, sidecar or html (default: from the bytes).")
+        str | None,
+        typer.Option(
+            "--as",
+            help="xmp, sidecar, html, pdf, c2pa, croissant or hf-card (default: from the bytes).",
+        ),
     ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Write a copy here and leave --to untouched.")
@@ -394,7 +403,8 @@ def attach(
         str, typer.Option("--alg", help="With --as c2pa: es256, ps256, ed25519…")
     ] = "es256",
 ) -> None:
-    """Stamp declarations into content where crawlers and dataset builders look."""
+    """Stamp declarations into content where crawlers and dataset builders look; a
+    DatasetConsent goes into a Croissant card or a Hugging Face README.md."""
     from aiconsent.carriers.attach import CARRIERS, AttachError, SigningKey
     from aiconsent.carriers.attach import attach as run
 
@@ -403,7 +413,8 @@ def attach(
     found, _ = _gather([declaration], None, False, False, None)
     if found.unreadable:
         _fail(f"{declaration}: has unreadable parts; nothing was attached")
-    declarations = [item.declaration for item in found.found]
+    consents = [node for node in found.other if node.get("type") == "DatasetConsent"]
+    declarations = [item.declaration for item in found.found] + consents
     signing = None
     if cert is not None or key is not None:
         if cert is None or key is None:
@@ -420,6 +431,13 @@ def attach(
     for loss in attached.losses:
         sys.stderr.write(f"aiconsent: {attached.carrier}: {loss}\n")
     raise typer.Exit(SUCCESS)
+
+
+from aiconsent.cli import audit_cmd, lookup_cmd, manifest_cmd  # noqa: E402
+
+manifest_cmd.register(app)
+audit_cmd.register(app)
+lookup_cmd.register(app)
 
 
 def main() -> None:

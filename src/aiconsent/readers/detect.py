@@ -24,6 +24,8 @@ Format = Literal[
     "xmp",
     "pdf",
     "image",
+    "croissant",
+    "hf-card",
     "unknown",
 ]
 
@@ -51,7 +53,7 @@ def detect(data: bytes, name: str = "") -> Format:
     if head.startswith(b"HTTP/") or (_STATUS_LINE.match(head) and _HEADER_LINE.search(head)):
         return "http-response"
     if head.startswith(b"---"):
-        return "unknown"  # YAML front matter: a dataset card, read by the card tools
+        return "hf-card"  # YAML front matter: a Hugging Face dataset card (spec §10.3)
     if head[:1] in (b"{", b"["):
         return _json_kind(data)
     if lowered.startswith((b"<!doctype html", b"<html")) or b"<html" in lowered[:1024]:
@@ -74,6 +76,8 @@ def detect(data: bytes, name: str = "") -> Format:
         return "http-response"
     if _SF_DICTIONARY.match(head) and head.count(b"\n") <= 1:
         return "content-usage"
+    if name.lower().endswith((".md", ".markdown")):
+        return "hf-card"  # a README.md without front matter: a card with no consent section
     return "unknown"
 
 
@@ -92,6 +96,10 @@ def _json_kind(data: bytes) -> Format:
     if isinstance(value, dict) and "tdm-reservation" in value:
         return "tdmrep-json"  # a bare object, as seen in the wild
     if isinstance(first, dict):
+        from aiconsent.cards.croissant import is_croissant
+
+        if is_croissant(value):
+            return "croissant"  # a Croissant card (spec §10.2)
         if "manifests" in first and "active_manifest" in first:
             return "c2pa-manifest-store"
         context = json.dumps(first.get("@context", ""))

@@ -164,6 +164,12 @@ def _html(data: bytes, origin: Origin, site: str | None, question: Question) -> 
     return read_html(data, origin, known_agents=known_agents())
 
 
+def _card(data: bytes, origin: Origin, site: str | None, question: Question) -> ReadResult:
+    from aiconsent.cards.reading import read_card_result
+
+    return read_card_result(data, origin.source or "<card>")
+
+
 _READERS: Final[dict[str, Callable[[bytes, Origin, str | None, Question], ReadResult]]] = {
     "robots-txt": _robots,
     "ai-txt": _ai_txt,
@@ -178,6 +184,8 @@ _READERS: Final[dict[str, Callable[[bytes, Origin, str | None, Question], ReadRe
     "content-usage": _content_usage,
     "html": _html,
     "image": _image,
+    "croissant": _card,
+    "hf-card": _card,
 }
 
 

@@ -89,6 +89,25 @@ _TABLE: Final[tuple[IssueCode, ...]] = (
     IssueCode("AIC513", "semantic", "warning", "retroactive on a declaration with no permission"),
     IssueCode("AIC514", "semantic", "warning", "the same rule stated twice"),
     IssueCode("AIC515", "semantic", "error", "sidecar does not match the content beside it"),
+    # card: reading a dataset card (spec §10.2, §10.3)
+    IssueCode("AIC601", "card", "warning", "dataset card has no consent section"),
+    IssueCode("AIC602", "card", "error", "dataset card cannot be read (front matter or JSON-LD)"),
+    IssueCode("AIC603", "card", "error", "YAML feature not allowed in a consent block"),
+    IssueCode("AIC604", "card", "warning", "Croissant consent section without an ODRL offer"),
+    IssueCode("AIC605", "card", "warning", "ODRL offer disagrees with aic:purposeAssessed"),
+    IssueCode("AIC606", "card", "error", "consent properties not on one aic:DatasetConsent node"),
+    # card: a dataset card against its manifest (spec §10.5)
+    IssueCode("AIC610", "card", "info", "manifest or policy not available offline; not verified"),
+    IssueCode("AIC611", "card", "warning", "manifest not found beside the card; not verified"),
+    IssueCode("AIC612", "card", "error", "manifest sha256 does not match"),
+    IssueCode("AIC613", "card", "error", "itemCount differs from the manifest"),
+    IssueCode("AIC614", "card", "error", "decisionCounts differ from an audit of the manifest"),
+    IssueCode(
+        "AIC615", "card", "error", "card claims more cleared items than its manifest supports"
+    ),
+    IssueCode("AIC616", "card", "error", "items created after every source stopped collecting"),
+    IssueCode("AIC617", "card", "warning", "items carry declarations for places no source lists"),
+    IssueCode("AIC618", "card", "error", "manifest cannot be audited"),
 )
 
 CODES: Final[dict[str, IssueCode]] = {entry.code: entry for entry in _TABLE}

@@ -27,7 +27,7 @@ from aiconsent.validation.syntax import (
     parse_bytes,
 )
 
-ALL_LAYERS: tuple[Layer, ...] = ("syntax", "schema", "jsonld", "shacl", "semantic")
+ALL_LAYERS: tuple[Layer, ...] = ("syntax", "schema", "jsonld", "shacl", "semantic", "card")
 
 
 class InputError(Exception):
@@ -89,11 +89,14 @@ def validate_file(path: str | os.PathLike[str], options: Options = Options()) ->
         raise InputError(f"{name}: permission denied") from None
     except OSError as error:
         raise InputError(f"{name}: cannot be read ({error.strerror or error})") from None
+    from aiconsent.cards.card_validation import validate_card
+
+    card = validate_card(data, name, options)  # a Croissant or Hugging Face card (spec §10)
+    if card is not None:
+        return FileReport(name, _ordered(card), 1)
     report = validate_bytes(data, name, options, base=file.resolve().as_uri())
-    content = content_of(file)
-    if content is None or "semantic" not in options.layers:
+    if "semantic" not in options.layers and "card" not in options.layers:
         return report
-    # a sidecar binds its declarations to the file beside it (spec §3.4): AIC515 when stale
     errors = [issue.path for issue in report.issues if issue.severity == "error"]
     parsed = parse_bytes(data, max_bytes=options.max_bytes, max_depth=options.max_depth)
     nodes = [
@@ -102,8 +105,27 @@ def validate_file(path: str | os.PathLike[str], options: Options = Options()) ->
         for node in nodes_of(document.value, document.prefix, document.index)
         if not _has_error_within(node.pointer, errors)
     ]
-    extra = check_binding(nodes, content)
+    extra: list[Issue] = []
+    content = content_of(file)
+    if content is not None and "semantic" in options.layers:
+        # a sidecar binds its declarations to the file beside it (spec §3.4): AIC515 when stale
+        extra.extend(check_binding(nodes, content))
+    if "card" in options.layers:
+        extra.extend(_card_layer(nodes, file))
+    if not extra:
+        return report
     return FileReport(name, _ordered([*report.issues, *extra]), report.documents)
+
+
+def _card_layer(nodes: list[Node], file: Path) -> list[Issue]:
+    """Each sound DatasetConsent against its manifest (spec §10.6)."""
+    from aiconsent.validation.card_consistency import check_consistency
+
+    issues: list[Issue] = []
+    for node in nodes:
+        if node.value.get("type") == "DatasetConsent":
+            issues.extend(check_consistency(node.value, file, node.pointer.__add__))
+    return issues
 
 
 def validate_bytes(

@@ -1,0 +1,954 @@
+"""Compile an audit question into one SQL query over a Parquet manifest (DuckDB or Spark SQL).
+
+The query is spec §6.2–§6.4 and §6.7 for every item at once, written so that it gives exactly
+what aiconsent.engine's `check` gives for the item's declarations (the differential tests hold
+it to that). Everything the question fixes — the leaves, the purpose tree, J and its places,
+the age of digital consent, T, the policy — is folded into constants at compile time, so the
+database only compares column values. The shape of the query:
+
+1. `classified`: each row is a declaration, an unreadable marker, an empty item row, or a row
+   that cannot be read (the checks of manifests.layout's row mapping, on the typed columns).
+2. `merged`: copies of one declaration id merge (the earliest withdrawal stands); copies that
+   disagree are all kept and make the item unreadable; the item's earliest createdAt is
+   attached (retroactivity needs it before the newest-per-party choice).
+3. `ruled`: per declaration and leaf, the most specific applicable rule (step 6) and the reason
+   codes found on the way (steps 3–5).
+4. `parties`: per party and leaf, the newest deciding declaration (step 7).
+5. `items`: per item, the parties' decisions and the merged content facts (§6.2 rule 3).
+6. `leaves` / final: which permissions count (step 8), across parties (9), unreadable (1),
+   the policy (10), then leaves combine per purpose (2) and purposes per item (§10.5).
+
+Only the few spellings that differ between DuckDB and Spark SQL live in `Dialect`; every value
+inlined into the text is either a vocabulary term checked by AuditQuestion or a literal quoted
+by the dialect, so no purpose name, policy name or path can change the query's structure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from aiconsent.audit.question import AuditQuestion
+from aiconsent.engine.evaluate import _NEVER_FOR_MINORS
+from aiconsent.engine.places import _aliases, _groups, age_of_digital_consent
+from aiconsent.engine.policy import STANDING
+from aiconsent.manifests.layout import (
+    BASES,
+    CARRIERS,
+    CONSTRAINTS,
+    DUTIES,
+    PURPOSES,
+    ROLES,
+    UNREADABLE_ID,
+    VISIBILITIES,
+)
+from aiconsent.vocabulary.purposes import purpose_tree
+
+DIALECTS: Final = ("duckdb", "spark")
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """The spellings that differ between the SQL engines (one small table of templates)."""
+
+    name: str
+    lambda_: str  # {v} {body}
+    filter: str  # {a} {f}
+    transform: str  # {a} {f}
+    array_max: str  # {a}
+    sort: str  # {a}
+    distinct: str  # {a}
+    concat: str  # {a} {b}
+    contains: str  # {a} {x}
+    size: str  # {a}
+    array: str  # {items}
+    empty_strings: str
+    struct: str  # {fields}
+    field: str  # {name} {value}
+    collect: str  # {x}
+    epoch_us: str  # {x}
+    timestamp: str  # {iso}
+    local_day: str  # {ts} {minutes}
+    full_match: str  # {s} {pattern}
+    hash: str  # {args}
+    marker_json: str  # {j}: the JSON is an object with the key "unreadable"
+    marker_purposes: str  # {j}: the "purposes" list of a marker, as strings, or NULL
+    constraint: str  # the rule field `constraint` (a reserved word) as an identifier
+
+    def quote(self, text: str) -> str:
+        """A string literal that can hold any text (and nothing else)."""
+        if self.name == "spark":
+            return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        return "'" + text.replace("'", "''") + "'"
+
+    def lam(self, variable: str, body: str) -> str:
+        return self.lambda_.format(v=variable, body=body)
+
+    def exists(self, array: str, variable: str, body: str) -> str:
+        found = self.filter.format(a=array, f=self.lam(variable, body))
+        return f"coalesce({self.size.format(a=found)} > 0, false)"
+
+
+DUCKDB: Final = Dialect(
+    name="duckdb",
+    lambda_="lambda {v}: {body}",
+    filter="list_filter({a}, {f})",
+    transform="list_transform({a}, {f})",
+    array_max="list_max({a})",
+    sort="list_sort({a})",
+    distinct="list_distinct({a})",
+    concat="list_concat({a}, {b})",
+    contains="list_contains({a}, {x})",
+    size="coalesce(len({a}), 0)",
+    array="[{items}]",
+    empty_strings="CAST([] AS VARCHAR[])",
+    struct="struct_pack({fields})",
+    field='"{name}" := {value}',
+    collect="list({x})",
+    epoch_us="epoch_us({x})",
+    timestamp="TIMESTAMPTZ '{iso}'",
+    local_day="CAST({ts} + to_minutes(CAST({minutes} AS INTEGER)) AS DATE)",
+    full_match="regexp_full_match({s}, {pattern})",
+    hash="hash({args})",
+    constraint='"constraint"',
+    marker_json=(
+        "coalesce(CASE WHEN {j} LIKE '%\"unreadable\"%' AND json_valid({j}) "
+        "AND json_type({j}) = 'OBJECT' THEN list_contains(json_keys({j}), 'unreadable') END, "
+        "false)"
+    ),
+    marker_purposes=(
+        "CASE WHEN json_type({j}, '$.purposes') = 'ARRAY' AND len(list_filter("
+        "json_extract({j}, '$.purposes[*]'), lambda p: json_type(p) <> 'VARCHAR')) = 0 "
+        "THEN json_extract_string({j}, '$.purposes[*]') END"
+    ),
+)
+
+SPARK: Final = Dialect(
+    name="spark",
+    lambda_="{v} -> {body}",
+    filter="filter({a}, {f})",
+    transform="transform({a}, {f})",
+    array_max="array_max({a})",
+    sort="array_sort({a})",
+    distinct="array_distinct({a})",
+    concat="concat({a}, {b})",
+    contains="array_contains({a}, {x})",
+    size="coalesce(array_size({a}), 0)",
+    array="array({items})",
+    empty_strings="CAST(array() AS ARRAY<STRING>)",
+    struct="named_struct({fields})",
+    field="'{name}', {value}",
+    collect="collect_list({x})",
+    epoch_us="unix_micros({x})",
+    timestamp="TIMESTAMP '{iso}'",
+    local_day="to_date(timestampadd(MINUTE, {minutes}, {ts}))",
+    full_match="({s} RLIKE {pattern})",
+    hash="xxhash64({args})",
+    constraint="`constraint`",
+    marker_json=(
+        "coalesce(CASE WHEN {j} LIKE '%\"unreadable\"%' THEN "
+        "array_contains(json_object_keys({j}), 'unreadable') END, false)"
+    ),
+    marker_purposes=(
+        "CASE WHEN get_json_object({j}, '$.purposes') LIKE '[%' THEN "
+        "from_json(get_json_object({j}, '$.purposes'), 'ARRAY<STRING>') END"
+    ),
+)
+
+
+def dialect_of(name: str) -> Dialect:
+    """The dialect called `name` ('duckdb' or 'spark')."""
+    if name == "duckdb":
+        return DUCKDB
+    if name == "spark":
+        return SPARK
+    raise ValueError(f"unknown SQL dialect {name!r}; expected one of {', '.join(DIALECTS)}")
+
+
+_VISIBILITY_RANK: Final = {"public": 0, "restricted": 1, "private": 2}
+_HEX64: Final = "[0-9a-f]{64}\\n?"  # re.match(r"^[0-9a-f]{64}$") also takes one final newline
+_FEATURES: Final = (
+    "any",
+    "proh_depth",
+    "perm_depth",
+    "withdrawn_depth",
+    "agent_prohibition",
+    "agent_permission",
+    "constrained",
+    "outside_prohibition",
+    "outside_permission",
+    "outside_withdrawn",
+)
+"""Per-leaf columns `rule_features` computes (suffixed with the leaf's index)."""
+_EMPTY_ROW_COLUMNS: Final = (
+    "target_url",
+    "target_url_pattern",
+    "target_sha256",
+    "target_collection",
+    "declared_by_id",
+    "declared_by_role",
+    "declared_by_name",
+    "declared_at",
+    "declared_at_offset",
+    "valid_from",
+    "valid_until",
+    "withdrawn_at",
+    "basis",
+    "jurisdiction",
+    "retroactive",
+    "permitted_purposes",
+    "prohibited_purposes",
+    "permission",
+    "prohibition",
+    "created_at",
+    "visibility",
+    "personal_data",
+    "minor_at_creation",
+    "age_at_creation",
+    "adult_since",
+    "policy_url",
+    "withdrawal_url",
+    "evidence",
+    "carrier",
+    "source",
+    "declaration_json",
+)
+"""Columns that must all be null on the row of an item with no declaration."""
+
+
+class _Compiler:
+    """Builds the query text for one question in one dialect."""
+
+    def __init__(self, question: AuditQuestion, dialect: Dialect) -> None:
+        self.q = question
+        self.d = dialect
+        self.tree = purpose_tree()
+        self.leaves = question.leaves
+
+    # -- small helpers -------------------------------------------------------------------------
+
+    def lit(self, text: str) -> str:
+        return self.d.quote(text)
+
+    def in_list(self, expression: str, values: frozenset[str] | tuple[str, ...] | set[str]) -> str:
+        """`expression IN (...)`, FALSE for no values."""
+        if not values:
+            return "false"
+        return f"{expression} IN ({', '.join(self.lit(v) for v in sorted(values))})"
+
+    def struct(self, **fields: str) -> str:
+        parts = ", ".join(self.d.field.format(name=k, value=v) for k, v in fields.items())
+        return self.d.struct.format(fields=parts)
+
+    def array(self, items: list[str]) -> str:
+        return self.d.array.format(items=", ".join(items)) if items else self.d.empty_strings
+
+    def sorted_set(self, array: str) -> str:
+        return self.d.sort.format(a=self.d.distinct.format(a=array))
+
+    def flatten(self, array: str) -> str:
+        return f"flatten({array})"
+
+    def concat(self, first: str, second: str) -> str:
+        return self.d.concat.format(a=first, b=second)
+
+    def strings_ok(self, column: str, allowed: frozenset[str] | None = None) -> str:
+        """layout._str_list: null, or a non-empty list of non-null strings (from `allowed`)."""
+        bad = "x IS NULL" if allowed is None else f"x IS NULL OR NOT {self.in_list('x', allowed)}"
+        return (
+            f"({column} IS NULL OR ({self.d.size.format(a=column)} > 0 "
+            f"AND NOT {self.d.exists(column, 'x', bad)}))"
+        )
+
+    def ancestors(self, leaf: str) -> dict[str, int]:
+        """The purposes whose rules cover `leaf`, with their depths."""
+        found: dict[str, int] = {}
+        purpose: str | None = leaf
+        while purpose is not None:
+            found[purpose] = self.tree.depth[purpose]
+            purpose = self.tree.broader[purpose]
+        return found
+
+    def depth_of(self, variable: str, leaf: str) -> str:
+        cases = " ".join(
+            f"WHEN {self.lit(p)} THEN {depth}" for p, depth in sorted(self.ancestors(leaf).items())
+        )
+        return f"CASE {variable}.purpose {cases} END"
+
+    def covers(self, variable: str, leaf: str) -> str:
+        return self.in_list(f"{variable}.purpose", set(self.ancestors(leaf)))
+
+    # -- 1. classification ---------------------------------------------------------------------
+
+    def row_readable(self) -> str:
+        """manifests.layout._typed_declaration's checks, as one predicate on a row."""
+        d = self.d
+        checks = [
+            "declaration_id <> ''",
+            self.strings_ok("target_url"),
+            self.strings_ok("target_url_pattern"),
+            self.strings_ok("target_sha256"),
+            self.strings_ok("target_collection"),
+            "NOT "
+            + d.exists(
+                "target_sha256", "x", f"NOT {d.full_match.format(s='x', pattern=self.hex_re())}"
+            ),
+            " + ".join(
+                d.size.format(a=c)
+                for c in ("target_url", "target_url_pattern", "target_sha256", "target_collection")
+            )
+            + " > 0",
+            "declared_by_id IS NOT NULL AND declared_by_id <> ''",
+            self.in_list("declared_by_role", ROLES),
+            "declared_at IS NOT NULL",
+            "coalesce(declared_at_offset BETWEEN -1439 AND 1439, true)",
+            f"(basis IS NULL OR {self.in_list('basis', BASES)})",
+            self.strings_ok("jurisdiction"),
+            self.rules_ok("permission", with_duty=True),
+            self.rules_ok("prohibition", with_duty=False),
+            "(permission IS NOT NULL OR prohibition IS NOT NULL)",
+            self.derived_ok("permitted_purposes", "permission"),
+            self.derived_ok("prohibited_purposes", "prohibition"),
+            f"(visibility IS NULL OR {self.in_list('visibility', VISIBILITIES)})",
+            "coalesce(age_at_creation BETWEEN 0 AND 150, true)",
+            f"(carrier IS NULL OR {self.in_list('carrier', CARRIERS)})",
+        ]
+        return "coalesce(" + "\n        AND ".join(f"({c})" for c in checks) + ", false)"
+
+    def hex_re(self) -> str:
+        if self.d.name == "spark":
+            return self.lit("^[0-9a-f]{64}\\n?\\z")  # Java's $ also matches before a final newline
+        return self.lit(_HEX64)
+
+    def rules_ok(self, column: str, *, with_duty: bool) -> str:
+        d = self.d
+        lists = [
+            self.strings_ok("r.agent"),
+            self.strings_ok(f"r.{self.d.constraint}", CONSTRAINTS),
+        ]
+        if with_duty:
+            lists.append(self.strings_ok("r.duty", DUTIES))
+        bad = f"r IS NULL OR NOT ({self.in_list('r.purpose', PURPOSES)} AND {' AND '.join(lists)})"
+        return (
+            f"({column} IS NULL OR ({d.size.format(a=column)} > 0 "
+            f"AND NOT {d.exists(column, 'r', f'coalesce({bad}, true)')}))"
+        )
+
+    def derived_ok(self, derived: str, rules: str) -> str:
+        purposes = self.d.transform.format(a=rules, f=self.d.lam("r", "r.purpose"))
+        return (
+            f"CASE WHEN {derived} IS NULL THEN {rules} IS NULL "
+            f"WHEN {rules} IS NULL THEN false "
+            f"WHEN {derived} = {purposes} THEN true "  # the usual case, cheap
+            f"ELSE {self.strings_ok(derived)} "
+            f"AND {self.sorted_set(derived)} = {self.sorted_set(purposes)} END"
+        )
+
+    def canonical_rules(self, column: str, *, with_duty: bool) -> str:
+        """A rule list in an order-free form (layout compares copies with lists as sets)."""
+        fields = {
+            "purpose": "r.purpose",
+            "agent": self.d.sort.format(a="r.agent"),
+            "constraint": self.d.sort.format(a=f"r.{self.d.constraint}"),
+        }
+        if with_duty:
+            fields["duty"] = self.d.sort.format(a="r.duty")
+        body = self.struct(**fields)
+        return self.d.sort.format(a=self.d.transform.format(a=column, f=self.d.lam("r", body)))
+
+    def shape(self) -> str:
+        """A 64-bit digest of everything copies must agree on (all but withdrawnAt, carrier)."""
+        values = [
+            self.d.sort.format(a="target_url"),
+            self.d.sort.format(a="target_url_pattern"),
+            self.d.sort.format(a="target_sha256"),
+            self.d.sort.format(a="target_collection"),
+            "declared_by_id",
+            "declared_by_role",
+            "declared_by_name",
+            "declared_at",
+            "coalesce(declared_at_offset, 0)",
+            "valid_from",
+            "valid_until",
+            "basis",
+            self.d.sort.format(a="jurisdiction"),
+            "retroactive",
+            self.canonical_rules("permission", with_duty=True),
+            self.canonical_rules("prohibition", with_duty=False),
+            "created_at",
+            "visibility",
+            "personal_data",
+            "minor_at_creation",
+            "age_at_creation",
+            "adult_since",
+            "policy_url",
+            "withdrawal_url",
+            "evidence",
+        ]
+        # Null flags keep positions apart where a hash skips nulls (Spark's xxhash64).
+        args = ", ".join(f"({v}) IS NULL, {v}" for v in values)
+        return self.d.hash.format(args=args)
+
+    def classified(self, source: str) -> str:
+        """Every row reduced to the few values later steps need (streaming, no shuffle)."""
+        d = self.d
+        all_null = " AND ".join(f"{c} IS NULL" for c in _EMPTY_ROW_COLUMNS)
+        marker = d.marker_json.format(j="declaration_json")
+        purposes = d.marker_purposes.format(j="declaration_json")
+        known = d.filter.format(a=purposes, f=d.lam("p", self.in_list("p", PURPOSES)))
+        carrier = f"CASE WHEN {self.in_list('carrier', CARRIERS)} THEN carrier ELSE 'jsonld' END"
+        at = self.at_literal()
+        features = ",\n        ".join(self.rule_features())
+        kept = ",\n        ".join(
+            f"{name}_{index}"
+            for index in range(len(self.leaves))
+            for name in _FEATURES
+        )
+        duties = ",\n        ".join(
+            f"CASE WHEN perm_depth_{index} IS NOT NULL AND {has_duty} THEN {listed} "
+            f"ELSE {self.d.empty_strings} END AS duties_{index}"
+            for index, (has_duty, listed) in enumerate(self._duty_parts())
+        )
+        marks = ",\n        ".join(
+            f"marker_leaves IS NULL OR {d.contains.format(a='marker_leaves', x=self.lit(leaf))} "
+            f"AS marks_{index}"
+            for index, leaf in enumerate(self.leaves)
+        )
+        return f"""
+typed AS (
+    SELECT *,
+        CASE
+            WHEN declaration_id = {self.lit(UNREADABLE_ID)} OR {marker} THEN 'marker'
+            WHEN declaration_id IS NULL THEN CASE WHEN {all_null} THEN 'empty' ELSE 'bad' END
+            WHEN {self.row_readable()} THEN 'declaration'
+            ELSE 'bad'
+        END AS kind,
+        CASE WHEN {marker} AND {d.size.format(a=known)} > 0 THEN {known} END AS marker_leaves
+    FROM {source}
+),
+featured AS (
+    SELECT *,
+        {features}
+    FROM typed
+),
+classified AS (
+    SELECT
+        item,
+        row_index,
+        kind,
+        declaration_id AS id,
+        declared_by_id AS party,
+        declared_by_role AS role,
+        {self.in_list('declared_by_role', STANDING)} AS standing,
+        coalesce(basis, 'unspecified') AS basis,
+        {carrier} AS carrier,
+        declared_at,
+        {d.local_day.format(ts="declared_at", minutes="coalesce(declared_at_offset, 0)")}
+            AS declared_day,
+        declared_at <= {at} AND (valid_from IS NULL OR valid_from <= {at})
+            AND (valid_until IS NULL OR {at} < valid_until) AS in_force,
+        coalesce({at} >= valid_until, false) AS ended,
+        withdrawn_at,
+        coalesce(retroactive, false) AS retroactive,
+        created_at,
+        {self.visibility_rank()} AS visibility_rank,
+        personal_data,
+        minor_at_creation,
+        age_at_creation,
+        adult_since,
+        {marks},
+        CASE WHEN kind = 'declaration' THEN {self.shape()} END AS shape,
+        {kept},
+        {duties}
+    FROM featured
+)"""
+
+    def rule_features(self) -> list[str]:
+        """Per leaf, what a declaration's rules say before T, withdrawal and createdAt matter."""
+        d = self.d
+        perm_out, proh_out = self.place_tests()
+        c = d.constraint
+        columns: list[str] = []
+        for index, leaf in enumerate(self.leaves):
+            cover = self.covers("r", leaf)
+            depth = self.depth_of("r", leaf)
+            plain_perm = f"{cover} AND r.agent IS NULL AND r.{c} IS NULL"
+            plain_proh = f"{cover} AND r.agent IS NULL"
+            perm_depth = d.array_max.format(a=self.depths("permission", plain_perm, depth))
+            columns += [
+                f"{d.exists('permission', 'r', cover)} OR {d.exists('prohibition', 'r', cover)} "
+                f"AS any_{index}",
+                f"CASE WHEN NOT {proh_out} THEN "
+                f"{d.array_max.format(a=self.depths('prohibition', plain_proh, depth))} END "
+                f"AS proh_depth_{index}",
+                f"CASE WHEN NOT {perm_out} THEN {perm_depth} END AS perm_depth_{index}",
+                f"CASE WHEN NOT {proh_out} THEN "
+                f"{d.array_max.format(a=self.depths('permission', cover, depth))} END "
+                f"AS withdrawn_depth_{index}",
+                f"{d.exists('prohibition', 'r', f'{cover} AND r.agent IS NOT NULL')} "
+                f"AS agent_prohibition_{index}",
+                f"{d.exists('permission', 'r', f'{cover} AND r.agent IS NOT NULL')} "
+                f"AS agent_permission_{index}",
+                f"{d.exists('permission', 'r', f'{cover} AND r.agent IS NULL AND r.{c} IS NOT NULL')} "
+                f"AS constrained_{index}",
+                f"{proh_out} AND {d.exists('prohibition', 'r', plain_proh)} "
+                f"AS outside_prohibition_{index}",
+                f"{perm_out} AND {d.exists('permission', 'r', plain_perm)} "
+                f"AS outside_permission_{index}",
+                f"{proh_out} AND {d.exists('permission', 'r', cover)} AS outside_withdrawn_{index}",
+            ]
+        return columns
+
+    def _duty_parts(self) -> list[tuple[str, str]]:
+        d = self.d
+        c = d.constraint
+        parts: list[tuple[str, str]] = []
+        for index, leaf in enumerate(self.leaves):
+            cover = self.covers("r", leaf)
+            depth = self.depth_of("r", leaf)
+            top = f"{cover} AND r.agent IS NULL AND r.{c} IS NULL AND {depth} = perm_depth_{index}"
+            duties = self.sorted_set(
+                self.flatten(
+                    d.transform.format(
+                        a=d.filter.format(a="permission", f=d.lam("r", top)),
+                        f=d.lam("r", f"coalesce(r.duty, {d.empty_strings})"),
+                    )
+                )
+            )
+            parts.append((d.exists("permission", "r", "r.duty IS NOT NULL"), duties))
+        return parts
+
+    # -- 2. copies -----------------------------------------------------------------------------
+
+    def merged(self) -> str:
+        declaration = "kind = 'declaration'"
+        return f"""
+windowed AS (
+    SELECT *,
+        min(CASE WHEN {declaration} THEN created_at END) OVER (PARTITION BY item) AS created_min,
+        min(shape) OVER copies AS shape_low,
+        max(shape) OVER copies AS shape_high,
+        min(CASE WHEN {declaration} THEN withdrawn_at END) OVER copies AS withdrawn_first,
+        row_number() OVER (
+            PARTITION BY item, id, kind ORDER BY withdrawn_at ASC NULLS LAST, row_index
+        ) AS copy_rank
+    FROM classified
+    WINDOW copies AS (PARTITION BY item, id)
+),
+merged AS (
+    SELECT *,
+        {declaration} AND shape_low <> shape_high AS disagrees,
+        CASE WHEN {declaration} AND shape_low = shape_high THEN withdrawn_first
+             ELSE withdrawn_at END AS withdrawn_merged
+    FROM windowed
+    WHERE NOT ({declaration}) OR shape_low <> shape_high OR copy_rank = 1
+)"""
+
+    # -- 3. rules of one declaration -----------------------------------------------------------
+
+    def place_tests(self) -> tuple[str, str]:
+        """(a permission's declaration is out of J, a prohibition's is), per step 3."""
+        place = self.q.jurisdiction
+        if place is None:
+            return "(jurisdiction IS NOT NULL)", "false"
+        codes = {place} | {alias for alias, code in _aliases().items() if code == place}
+        codes |= {group for group, members in _groups().items() if place in members}
+        covered = self.d.exists("jurisdiction", "c", self.in_list("upper(trim(c))", codes))
+        outside = f"(jurisdiction IS NOT NULL AND NOT {covered})"
+        return outside, outside
+
+    def ruled(self) -> str:
+        at = self.at_literal()
+        columns: list[str] = []
+        for i in range(len(self.leaves)):
+            columns += [
+                f"NOT takes_part AND any_{i} AND ended AS expired_{i}",
+                f"NOT takes_part AND any_{i} AND NOT ended AS not_yet_{i}",
+                f"takes_part AND (agent_prohibition_{i} OR (NOT withdrawn AND agent_permission_{i})) "
+                f"AS agent_{i}",
+                f"takes_part AND NOT withdrawn AND constrained_{i} AS constraint_{i}",
+                f"takes_part AND (outside_prohibition_{i} OR (NOT withdrawn AND "
+                f"outside_permission_{i}) OR (withdrawn AND outside_withdrawn_{i})) AS outside_{i}",
+                f"takes_part AND NOT withdrawn AND late AND perm_depth_{i} IS NOT NULL "
+                f"AS not_retroactive_{i}",
+                f"CASE WHEN takes_part THEN proh_depth_{i} END AS p_{i}",
+                f"CASE WHEN takes_part AND NOT withdrawn AND NOT late THEN perm_depth_{i} END "
+                f"AS m_{i}",
+                f"CASE WHEN takes_part AND withdrawn THEN withdrawn_depth_{i} END AS w_{i}",
+            ]
+        body = ",\n        ".join(columns)
+        return f"""
+stated AS (
+    SELECT *,
+        coalesce(withdrawn_merged <= {at}, false) AS withdrawn,
+        in_force OR coalesce(withdrawn_merged <= {at}, false) AS takes_part,
+        NOT retroactive AND (created_min IS NULL OR created_min < declared_at) AS late
+    FROM merged
+),
+ruled AS (
+    SELECT *,
+        {body}
+    FROM stated
+)"""
+
+    def depths(self, column: str, condition: str, depth: str) -> str:
+        kept = self.d.filter.format(a=column, f=self.d.lam("r", condition))
+        return self.d.transform.format(a=kept, f=self.d.lam("r", depth))
+
+    def choice(self, index: int, leaf: str) -> tuple[str, str, str]:
+        """(is a candidate, the winner record, the newest-first key) for one leaf (steps 6–7)."""
+        d = self.d
+        proh, perm, wdr = f"p_{index}", f"m_{index}", f"w_{index}"
+        is_prohibition = (
+            f"(withdrawn OR ({proh} IS NOT NULL AND ({perm} IS NULL OR {proh} >= {perm})))"
+        )
+        candidate = (
+            f"kind = 'declaration' AND ({proh} IS NOT NULL OR {perm} IS NOT NULL "
+            f"OR {wdr} IS NOT NULL)"
+        )
+        record = self.struct(
+            prohibition=is_prohibition,
+            standing="standing",
+            from_withdrawal=f"coalesce(withdrawn AND {wdr} IS NOT NULL "
+            f"AND ({proh} IS NULL OR {wdr} > {proh}), false)",
+            role="role",
+            basis="basis",
+            carrier="carrier",
+            day="declared_day",
+            duties=f"CASE WHEN {is_prohibition} THEN {d.empty_strings} ELSE duties_{index} END",
+        )
+        key = self.struct(
+            newest=f"-{d.epoch_us.format(x='declared_at')}",
+            permission=f"NOT {is_prohibition}",
+            id="id",
+            row="row_index",
+        )
+        return candidate, record, key
+
+    # -- 4. parties ----------------------------------------------------------------------------
+
+    def parties(self) -> str:
+        d = self.d
+        declaration = "kind = 'declaration'"
+        columns = [
+            f"max(visibility_rank) FILTER (WHERE {declaration}) AS visibility_rank",
+        ]
+        for index, leaf in enumerate(self.leaves):
+            candidate, record, key = self.choice(index, leaf)
+            columns.append(
+                f"min_by({record}, {key}) FILTER (WHERE {candidate}) AS winner_{index}"
+            )
+            for flag in ("expired", "not_yet", "agent", "constraint", "outside", "not_retroactive"):
+                columns.append(
+                    f"bool_or({flag}_{index}) FILTER (WHERE {declaration}) AS {flag}_{index}"
+                )
+            columns.append(f"bool_or(kind = 'marker' AND marks_{index}) AS marker_{index}")
+        columns += [
+            f"min(created_at) FILTER (WHERE {declaration}) AS created_at",
+            f"bool_or(personal_data) FILTER (WHERE {declaration}) AS personal_true",
+            f"bool_or(NOT personal_data) FILTER (WHERE {declaration}) AS personal_false",
+            f"bool_or(minor_at_creation) FILTER (WHERE {declaration}) AS minor_at_creation",
+            f"min(age_at_creation) FILTER (WHERE {declaration}) AS age_at_creation",
+            f"max(adult_since) FILTER (WHERE {declaration}) AS adult_since",
+            f"bool_or(withdrawn) FILTER (WHERE {declaration}) AS withdrawn",
+            f"count(*) FILTER (WHERE {declaration}) AS declarations",
+            "bool_or(kind = 'bad' OR kind = 'marker' OR disagrees) AS unreadable",
+            "bool_or(kind = 'bad' OR disagrees) AS unreadable_everywhere",
+        ]
+        body = ",\n        ".join(columns)
+        return f"""
+parties AS (
+    SELECT item, party,
+        {body}
+    FROM ruled
+    GROUP BY item, party
+)"""
+
+    def visibility_rank(self) -> str:
+        cases = " ".join(f"WHEN {self.lit(v)} THEN {r}" for v, r in _VISIBILITY_RANK.items())
+        return f"CASE visibility {cases} END"
+
+    # -- 5. items ------------------------------------------------------------------------------
+
+    def items(self) -> str:
+        d = self.d
+        columns: list[str] = []
+        for index, _leaf in enumerate(self.leaves):
+            w = f"winner_{index}"
+            columns += [
+                f"coalesce(bool_or({w}.prohibition AND {w}.standing), false) AS by_standing_{index}",
+                f"coalesce(bool_or({w}.prohibition AND NOT {w}.standing), false) AS by_other_{index}",
+                f"coalesce(bool_or({w}.prohibition AND {w}.from_withdrawal), false) AS withdrawn_{index}",
+                f"{d.collect.format(x=w)} FILTER (WHERE {w} IS NOT NULL AND NOT {w}.prohibition) "
+                f"AS permissions_{index}",
+            ]
+            for flag in ("expired", "not_yet", "agent", "constraint", "outside", "not_retroactive"):
+                columns.append(f"coalesce(bool_or({flag}_{index}), false) AS {flag}_{index}")
+            columns.append(f"coalesce(bool_or(marker_{index}), false) AS marker_{index}")
+        columns += [
+            "max(visibility_rank) AS visibility_rank",
+            "min(created_at) AS created_at",
+            "coalesce(bool_or(personal_true), false) AS personal_true",
+            "coalesce(bool_or(personal_false), false) AS personal_false",
+            "coalesce(bool_or(minor_at_creation), false) AS minor_at_creation",
+            "min(age_at_creation) AS age_at_creation",
+            "max(adult_since) AS adult_since",
+            "coalesce(bool_or(withdrawn), false) AS withdrawn",
+            "sum(declarations) AS declarations",
+            "coalesce(bool_or(unreadable), false) AS unreadable",
+            "coalesce(bool_or(unreadable_everywhere), false) AS unreadable_everywhere",
+        ]
+        body = ",\n        ".join(columns)
+        age = age_of_digital_consent(self.q.jurisdiction)
+        return f"""
+items AS (
+    SELECT item,
+        {body}
+    FROM parties
+    GROUP BY item
+),
+facts AS (
+    SELECT *,
+        minor_at_creation OR coalesce(age_at_creation < {int(age)}, false) AS minor,
+        coalesce(visibility_rank = 2, false) AS private,
+        personal_true OR NOT personal_false AS personal
+    FROM items
+)"""
+
+    # -- 6. leaves, purposes, items ------------------------------------------------------------
+
+    def excluded_by(self, leaf: str) -> str:
+        """Step 8 for a permission record `w`: the code that keeps it from counting, or NULL."""
+        policy = self.q.policy
+        ai = self.tree.is_ai(leaf)
+        cases: list[str] = []
+        if ai:
+            minor_basis = "true" if policy.exclude_minors else self.in_list(
+                "w.basis", _NEVER_FOR_MINORS
+            )
+            grown_up = (
+                f"coalesce({self.in_list('w.role', {'creator', 'data-subject'})} "
+                "AND w.day >= adult_since, false)"
+            )
+            cases += [
+                f"WHEN minor AND {minor_basis} THEN 'minor-content'",
+                f"WHEN minor AND w.role <> 'guardian' AND NOT {grown_up} THEN 'minor-content'",
+            ]
+            private_basis = "true" if policy.exclude_private else (
+                f"NOT {self.in_list('w.basis', {'explicit-consent', 'license'})} "
+                "OR NOT w.standing"
+            )
+            cases.append(f"WHEN private AND ({private_basis}) THEN 'private-content'")
+        if policy.trusted_carriers is not None:
+            trusted = self.in_list("w.carrier", policy.trusted_carriers)
+            cases.append(f"WHEN NOT {trusted} THEN 'untrusted-carrier'")
+        counts = self.counts(leaf)
+        if counts != "true":
+            cases.append(f"WHEN NOT ({counts}) THEN 'basis-not-accepted'")
+        if not cases:
+            return "CAST(NULL AS STRING)" if self.d.name == "spark" else "CAST(NULL AS VARCHAR)"
+        return "CASE " + " ".join(cases) + " END"
+
+    def counts(self, leaf: str) -> str:
+        """Policy.counts(leaf, basis, role, personal) for a record `w`."""
+        policy = self.q.policy
+        if policy.accept is None:
+            return "true"
+        accepted = [
+            f"({self.in_list('w.basis', rule.bases)}"
+            + (f" AND {self.in_list('w.role', rule.roles)})" if rule.roles is not None else ")")
+            for rule in policy.accept
+            if leaf in rule.leaves
+        ]
+        any_rule = " OR ".join(accepted) if accepted else "false"
+        if policy.accept_for_personal_data_only:
+            return f"NOT personal OR {any_rule}"
+        return any_rule
+
+    def leaf_columns(self) -> str:
+        d = self.d
+        policy = self.q.policy
+        columns: list[str] = []
+        for index, leaf in enumerate(self.leaves):
+            ai = self.tree.is_ai(leaf)
+            perms = f"permissions_{index}"
+            code = self.excluded_by(leaf)
+            counted = d.filter.format(a=perms, f=d.lam("w", f"({code}) IS NULL"))
+            excluded = d.filter.format(
+                a=d.transform.format(a=perms, f=d.lam("w", code)),
+                f=d.lam("c", "c IS NOT NULL"),
+            )
+            found = self.array(
+                [
+                    f"CASE WHEN {flag}_{index} THEN {self.lit(name)} END"
+                    for flag, name in (
+                        ("expired", "expired"),
+                        ("not_yet", "not-yet-valid"),
+                        ("agent", "agent-not-matched"),
+                        ("constraint", "constraint-not-met"),
+                        ("outside", "out-of-jurisdiction"),
+                        ("not_retroactive", "not-retroactive"),
+                    )
+                ]
+            )
+            found = d.filter.format(a=found, f=d.lam("c", "c IS NOT NULL"))
+            why_not = self.concat(found, f"coalesce({excluded}, {d.empty_strings})")
+            denied = f"(by_standing_{index} OR by_other_{index})"
+            allowed = f"{d.size.format(a=counted)} > 0"
+            fact_denied = "(minor OR private)" if ai else "false"
+            prohibited = self.array(
+                [
+                    f"CASE WHEN by_standing_{index} THEN 'prohibited-by-standing-party' END",
+                    f"CASE WHEN by_other_{index} THEN 'prohibited' END",
+                    f"CASE WHEN withdrawn_{index} THEN 'withdrawn' END",
+                ]
+            )
+            prohibited = d.filter.format(a=prohibited, f=d.lam("c", "c IS NOT NULL"))
+            fact_code = "CASE WHEN minor THEN 'minor-content' ELSE 'private-content' END"
+            permitted = self.array(["'permitted'"])
+            no_signal = self.array(["'no-signal'"])
+            with_fact = self.concat(why_not, self.array([fact_code]))
+            duties = self.sorted_set(
+                self.flatten(d.transform.format(a=counted, f=d.lam("w", "w.duties")))
+            )
+            columns += [
+                f"""CASE WHEN {denied} THEN 'denied' WHEN {allowed} THEN 'allowed'
+                    WHEN {fact_denied} THEN 'denied' ELSE 'unknown' END AS found_{index}""",
+                f"""CASE WHEN {denied} THEN {prohibited}
+                    WHEN {allowed} THEN {permitted}
+                    WHEN {fact_denied} THEN {with_fact}
+                    WHEN {d.size.format(a=why_not)} > 0 THEN {why_not}
+                    ELSE {no_signal} END AS found_codes_{index}""",
+                f"""CASE WHEN NOT {denied} AND {allowed} THEN {duties}
+                    ELSE {d.empty_strings} END AS found_duties_{index}""",
+                f"unreadable_everywhere OR marker_{index} AS unreadable_{index}",
+            ]
+        body = ",\n        ".join(columns)
+        mapped: list[str] = []
+        target = policy.unknown_becomes
+        for index in range(len(self.leaves)):
+            hidden = f"(unreadable_{index} AND found_{index} <> 'denied')"
+            outcome = f"CASE WHEN {hidden} THEN 'unknown' ELSE found_{index} END"
+            unreadable_target = "denied" if target == "allowed" else target
+            mapped_outcome = (
+                f"CASE WHEN ({outcome}) <> 'unknown' THEN ({outcome}) "
+                f"WHEN unreadable_{index} THEN {self.lit(unreadable_target)} "
+                f"ELSE {self.lit(target)} END"
+            )
+            unreadable_code = self.array(["'unreadable'"])
+            policy_code = self.array(["'policy-default'"])
+            codes = f"CASE WHEN {hidden} THEN {unreadable_code} ELSE found_codes_{index} END"
+            if target != "unknown":
+                codes = (
+                    f"CASE WHEN ({outcome}) = 'unknown' THEN "
+                    f"{self.concat(codes, policy_code)} ELSE {codes} END"
+                )
+            mapped += [
+                f"{mapped_outcome} AS outcome_{index}",
+                f"{codes} AS codes_{index}",
+                f"CASE WHEN {hidden} THEN {d.empty_strings} ELSE found_duties_{index} END "
+                f"AS duties_{index}",
+            ]
+        mapped_body = ",\n        ".join(mapped)
+        return f"""
+found AS (
+    SELECT *,
+        {body}
+    FROM facts
+),
+leaves AS (
+    SELECT *,
+        {mapped_body}
+    FROM found
+)"""
+
+    def combine(self, outcomes: list[str]) -> str:
+        """Spec §6.4 step 2 / §10.5: denied if any, allowed if all, else unknown."""
+        any_denied = " OR ".join(f"{o} = 'denied'" for o in outcomes)
+        all_allowed = " AND ".join(f"{o} = 'allowed'" for o in outcomes)
+        return (
+            f"CASE WHEN {any_denied} THEN 'denied' WHEN {all_allowed} THEN 'allowed' "
+            "ELSE 'unknown' END"
+        )
+
+    def final(self) -> str:
+        d = self.d
+        index_of = {leaf: i for i, leaf in enumerate(self.leaves)}
+        purpose_columns: list[str] = []
+        for p_index, purpose in enumerate(self.q.purposes):
+            leaf_indexes = [index_of[leaf] for leaf in self.tree.leaves_of(purpose)]
+            decision = self.combine([f"outcome_{i}" for i in leaf_indexes])
+            purpose_columns.append(f"{decision} AS decision_{p_index}")
+        purposes = range(len(self.q.purposes))
+        reason_lists: list[str] = []
+        for p_index, purpose in enumerate(self.q.purposes):
+            for leaf in self.tree.leaves_of(purpose):
+                i = index_of[leaf]
+                reason_lists.append(
+                    f"CASE WHEN outcome_{i} = decision_{p_index} THEN codes_{i} "
+                    f"ELSE {d.empty_strings} END"
+                )
+        item_decision = self.combine([f"decision_{p}" for p in purposes])
+        all_duties = self.flatten(self.array([f"duties_{i}" for i in range(len(self.leaves))]))
+        integer = "INTEGER"
+        purpose_body = ",\n        ".join(purpose_columns)
+        return f"""
+purposes AS (
+    SELECT *,
+        {purpose_body}
+    FROM leaves
+)
+SELECT
+    item,
+    {item_decision} AS decision,
+    {self.sorted_set(self.flatten(self.array(reason_lists)))} AS reasons,
+    CASE WHEN {item_decision} = 'allowed' THEN {self.sorted_set(all_duties)}
+         ELSE {d.empty_strings} END AS duties,
+    minor,
+    withdrawn,
+    CAST(year(created_at) AS {integer}) AS created_year,
+    CAST(coalesce(declarations, 0) AS {integer}) AS declarations,
+    unreadable
+FROM purposes"""
+
+    def at_literal(self) -> str:
+        moment: datetime = self.q.instant
+        text = moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+        if self.d.name == "duckdb":
+            text += "+00"
+        return self.d.timestamp.format(iso=text)
+
+    def query(self, source: str) -> str:
+        parts = [
+            self.classified(source),
+            self.merged(),
+            self.ruled(),
+            self.parties(),
+            self.items(),
+            self.leaf_columns(),
+        ]
+        return "WITH" + ",".join([*parts, self.final()])
+
+
+def compile_audit(question: AuditQuestion, dialect: str | Dialect, source: str) -> str:
+    """The SELECT that yields the decision table for `source`.
+
+    `source` is a relation (table, view or parenthesised subquery) with the manifest's columns
+    plus `row_index` (the row's position in the file, which breaks ties between copies as the
+    reference engine's file order does). Engines build it; it is not user text.
+    """
+    chosen = dialect if isinstance(dialect, Dialect) else dialect_of(dialect)
+    return _Compiler(question, chosen).query(source)
+
+
+def duckdb_source(manifest: str) -> str:
+    """The DuckDB relation for a manifest path (quoted: any path is safe)."""
+    path = DUCKDB.quote(manifest)
+    return (
+        f"(SELECT * EXCLUDE (file_row_number), file_row_number AS row_index "
+        f"FROM read_parquet({path}, file_row_number = true))"
+    )
+
+
+__all__ = ["DIALECTS", "DUCKDB", "SPARK", "Dialect", "compile_audit", "dialect_of", "duckdb_source"]

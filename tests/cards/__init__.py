@@ -1,0 +1,1 @@
+"""Tests of DatasetConsent in dataset cards: Croissant, Hugging Face, standalone."""
