@@ -10,6 +10,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from aiconsent.cli.exit_codes import INPUT_ERROR, NEGATIVE, SUCCESS, UNKNOWN
+from aiconsent.cli.options import AtOption, JurisdictionOption, PolicyOption
 
 app = typer.Typer(
     name="aiconsent",
@@ -223,16 +224,9 @@ def _gather(
 def check(
     purpose: Annotated[Purpose, typer.Option("--purpose", help="The use asked about.")],
     sources: SourcesArgument = None,
-    jurisdiction: Annotated[
-        str | None,
-        typer.Option("--jurisdiction", help="Where the use happens (ISO 3166-1 alpha-2)."),
-    ] = None,
-    at: Annotated[
-        str | None, typer.Option("--at", help="When the use happens (RFC 3339; default now).")
-    ] = None,
-    policy: Annotated[
-        str, typer.Option("--policy", help="opt-in, opt-out, signals-only, or a policy file.")
-    ] = "opt-in",
+    jurisdiction: JurisdictionOption = None,
+    at: AtOption = None,
+    policy: PolicyOption = "opt-in",
     agent: Annotated[
         str | None, typer.Option("--agent", help="robots.txt product token of the user agent.")
     ] = None,

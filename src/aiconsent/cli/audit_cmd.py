@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from aiconsent.cli.exit_codes import NEGATIVE, SUCCESS
+from aiconsent.cli.options import AtOption, JurisdictionOption, PolicyOption
 
 OUTCOMES = ("allowed", "denied", "unknown")
 _SHOWN_ROWS = 12
@@ -158,17 +159,9 @@ def register(app: typer.Typer) -> None:
             list[Purpose],
             typer.Option("--purpose", help="A use the items are cleared for (repeatable)."),
         ],
-        jurisdiction: Annotated[
-            str | None,
-            typer.Option("--jurisdiction", help="Where the use happens (ISO 3166-1 alpha-2)."),
-        ] = None,
-        at: Annotated[
-            str | None,
-            typer.Option("--at", help="When the use happens (RFC 3339; default now)."),
-        ] = None,
-        policy: Annotated[
-            str, typer.Option("--policy", help="opt-in, opt-out, signals-only, or a policy file.")
-        ] = "opt-in",
+        jurisdiction: JurisdictionOption = None,
+        at: AtOption = None,
+        policy: PolicyOption = "opt-in",
         engine: Annotated[
             Engine, typer.Option("--engine", help="duckdb (default), spark or python.")
         ] = Engine.duckdb,

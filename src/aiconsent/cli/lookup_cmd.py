@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from aiconsent.cli.exit_codes import NEGATIVE, SUCCESS
+from aiconsent.cli.options import AtOption, JurisdictionOption, PolicyOption
 
 
 def render_lookup(document: Mapping[str, Any]) -> str:
@@ -102,17 +103,9 @@ def register(app: typer.Typer) -> None:
             list[Purpose] | None,
             typer.Option("--purpose", help="A use to decide (repeatable; default genai-training)."),
         ] = None,
-        jurisdiction: Annotated[
-            str | None,
-            typer.Option("--jurisdiction", help="Where the use happens (ISO 3166-1 alpha-2)."),
-        ] = None,
-        at: Annotated[
-            str | None,
-            typer.Option("--at", help="When the use happens (RFC 3339; default now)."),
-        ] = None,
-        policy: Annotated[
-            str, typer.Option("--policy", help="opt-in, opt-out, signals-only, or a policy file.")
-        ] = "opt-in",
+        jurisdiction: JurisdictionOption = None,
+        at: AtOption = None,
+        policy: PolicyOption = "opt-in",
         output_format: Annotated[
             CheckFormat, typer.Option("--format", help="Output: text for people, or json.")
         ] = CheckFormat.text,

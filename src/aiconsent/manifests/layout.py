@@ -11,12 +11,21 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any, Final
+from typing import Any, Final, get_args
 
 import pyarrow as pa
 
 from aiconsent.dates import parse_date, parse_datetime
 from aiconsent.engine.targets import normalise_url
+from aiconsent.model.declaration import (
+    Basis,
+    Carrier,
+    Constraint,
+    Duty,
+    Purpose,
+    Role,
+    Visibility,
+)
 from aiconsent.model.found import Found, Unreadable
 
 V1_CONTEXT: Final = "https://w3id.org/aiconsent/v1"
@@ -90,50 +99,15 @@ class ManifestRowError(ValueError):
     """A manifest row that cannot be turned back into a declaration (so: unreadable)."""
 
 
-# Enumerations of spec §4.8, kept here so a row with a value outside them is refused.
-PURPOSES: Final = frozenset(
-    {
-        "tdm",
-        "ai-use",
-        "ai-training",
-        "genai-training",
-        "non-generative-training",
-        "ai-inference",
-        "ai-index",
-        "search",
-    }
-)
-ROLES: Final = frozenset(
-    {"creator", "rightsholder", "data-subject", "guardian", "platform", "publisher"}
-)
-BASES: Final = frozenset(
-    {
-        "explicit-consent",
-        "no-objection",
-        "terms-of-service",
-        "license",
-        "statutory-exception",
-        "unspecified",
-    }
-)
-VISIBILITIES: Final = frozenset({"public", "restricted", "private"})
-CONSTRAINTS: Final = frozenset({"non-commercial", "research"})
-DUTIES: Final = frozenset({"attribute", "compensate", "notify"})
-CARRIERS: Final = frozenset(
-    {
-        "c2pa",
-        "xmp",
-        "sidecar",
-        "html",
-        "http-header",
-        "tdmrep",
-        "robots-txt",
-        "ai-txt",
-        "rsl",
-        "dataset-card",
-        "jsonld",
-    }
-)
+# Enumerations of spec §4.8, from the one place the model keeps them: a row with a value
+# outside them is refused.
+PURPOSES: Final = frozenset(get_args(Purpose))
+ROLES: Final = frozenset(get_args(Role))
+BASES: Final = frozenset(get_args(Basis))
+VISIBILITIES: Final = frozenset(get_args(Visibility))
+CONSTRAINTS: Final = frozenset(get_args(Constraint))
+DUTIES: Final = frozenset(get_args(Duty))
+CARRIERS: Final = frozenset(get_args(Carrier))
 
 _TARGET_COLUMNS: Final = (
     ("url", "target_url"),
