@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from aiconsent.audit.lookup import LookupResult, lookup
+    from aiconsent.audit.run import AuditResult, audit
     from aiconsent.carriers.attach import attach
     from aiconsent.engine import Decision, Found, Policy, Reason, Unreadable, check, prepare
     from aiconsent.formats.writers import convert
@@ -17,12 +19,14 @@ if TYPE_CHECKING:
     from aiconsent.validation.validate import validate
 
 __all__ = [
+    "AuditResult",
     "ConsentDeclaration",
     "DatasetConsent",
     "Decision",
     "FileReport",
     "Found",
     "Issue",
+    "LookupResult",
     "Party",
     "Policy",
     "Reason",
@@ -31,14 +35,20 @@ __all__ = [
     "Unreadable",
     "ValidationReport",
     "attach",
+    "audit",
     "check",
     "convert",
+    "lookup",
     "prepare",
     "read",
     "validate",
 ]
 
 _LAZY = {
+    "AuditResult": "aiconsent.audit.run",
+    "audit": "aiconsent.audit.run",
+    "LookupResult": "aiconsent.audit.lookup",
+    "lookup": "aiconsent.audit.lookup",
     "attach": "aiconsent.carriers.attach",
     "Decision": "aiconsent.engine",
     "Found": "aiconsent.engine",

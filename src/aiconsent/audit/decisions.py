@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final
 
-import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow as pa
 
 DECISION_SCHEMA: Final = pa.schema(
     [
@@ -52,7 +52,7 @@ def atomic_target(out: Path) -> Iterator[Path]:
     scratch = Path(name)
     try:
         yield scratch
-        os.replace(scratch, out)
+        scratch.replace(out)
     finally:
         with contextlib.suppress(FileNotFoundError):
             scratch.unlink()

@@ -39,9 +39,10 @@ def decide(
     except ManifestError as error:
         raise AuditError(str(error)) from None
     query = compile_audit(question, DUCKDB, duckdb_source(os.fspath(manifest)))
-    with atomic_target(out) as scratch, tempfile.TemporaryDirectory(
-        prefix=".aiconsent-spill-", dir=scratch.parent
-    ) as spill:
+    with (
+        atomic_target(out) as scratch,
+        tempfile.TemporaryDirectory(prefix=".aiconsent-spill-", dir=scratch.parent) as spill,
+    ):
         connection = duckdb.connect(":memory:")
         try:
             _configure(connection, Path(spill), memory_limit, threads)

@@ -11,16 +11,16 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any, Final
 
-import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.parquet as pq  # type: ignore[import-untyped]
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from aiconsent.audit.decisions import DECISION_SCHEMA, Progress, atomic_target
-from aiconsent.audit.question import AuditQuestion
+from aiconsent.audit.question import AuditError, AuditQuestion
 from aiconsent.engine import Decision, check, prepare
 from aiconsent.engine.evaluate import Prepared
 from aiconsent.engine.places import age_of_digital_consent
 from aiconsent.manifests.layout import entry_of
-from aiconsent.manifests.parquet import iter_items
+from aiconsent.manifests.parquet import ManifestError, iter_items, open_manifest
 from aiconsent.model.found import Found, Unreadable
 
 BATCH_ITEMS: Final = 8192
@@ -30,6 +30,10 @@ def decide(
     manifest: Path, question: AuditQuestion, out: Path, *, progress: Progress | None = None
 ) -> int:
     """Write the decision table of every item of `manifest` to `out`; return the item count."""
+    try:
+        open_manifest(manifest)
+    except ManifestError as error:
+        raise AuditError(str(error)) from None
     count = 0
     with atomic_target(out) as scratch:
         writer = pq.ParquetWriter(scratch, DECISION_SCHEMA)

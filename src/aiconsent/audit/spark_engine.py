@@ -31,7 +31,7 @@ def local_session(master: str = LOCAL_MASTER, *, memory: str = "2g") -> SparkSes
     from pyspark.sql import SparkSession
 
     builder: Any = SparkSession.builder
-    return (
+    session: SparkSession = (
         builder.master(master)
         .appName("aiconsent-audit")
         .config("spark.ui.enabled", "false")
@@ -46,6 +46,7 @@ def local_session(master: str = LOCAL_MASTER, *, memory: str = "2g") -> SparkSes
         .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
         .getOrCreate()
     )
+    return session
 
 
 def decide(
@@ -77,7 +78,7 @@ def decide(
                 parts = sorted((folder / "table").glob("part-*.parquet"))
                 if len(parts) != 1:
                     raise AuditError(f"{manifest}: Spark wrote {len(parts)} files, not one")
-                os.replace(parts[0], scratch)
+                parts[0].replace(scratch)
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
     except AuditError:
@@ -92,7 +93,7 @@ def decide(
 
 
 def _row_count(path: Path) -> int:
-    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq
 
     return int(pq.ParquetFile(path).metadata.num_rows)
 

@@ -4,19 +4,24 @@ The query is spec §6.2–§6.4 and §6.7 for every item at once, written so tha
 what aiconsent.engine's `check` gives for the item's declarations (the differential tests hold
 it to that). Everything the question fixes — the leaves, the purpose tree, J and its places,
 the age of digital consent, T, the policy — is folded into constants at compile time, so the
-database only compares column values. The shape of the query:
+database only compares column values. The shape of the query (one CTE chain, one statement):
 
-1. `classified`: each row is a declaration, an unreadable marker, an empty item row, or a row
-   that cannot be read (the checks of manifests.layout's row mapping, on the typed columns).
-2. `merged`: copies of one declaration id merge (the earliest withdrawal stands); copies that
-   disagree are all kept and make the item unreadable; the item's earliest createdAt is
-   attached (retroactivity needs it before the newest-per-party choice).
-3. `ruled`: per declaration and leaf, the most specific applicable rule (step 6) and the reason
-   codes found on the way (steps 3–5).
-4. `parties`: per party and leaf, the newest deciding declaration (step 7).
-5. `items`: per item, the parties' decisions and the merged content facts (§6.2 rule 3).
-6. `leaves` / final: which permissions count (step 8), across parties (9), unreadable (1),
-   the policy (10), then leaves combine per purpose (2) and purposes per item (§10.5).
+1. `typed` / `placed` / `featured` / `classified`: each row is a declaration, an unreadable
+   marker, an empty item row or a row that cannot be read (manifests.layout's row mapping,
+   checked on the typed columns); its rules are reduced, per leaf, to two bit masks and then to
+   a few scalars (does a rule cover the leaf, the depths that can apply, which reasons a rule
+   that cannot apply gives). Streaming, no shuffle.
+2. `windowed` / `merged`: one window (rows of an item ordered by id) merges copies of one
+   declaration (the earliest withdrawal stands; disagreeing copies are all kept and make the
+   item unreadable) and gives the item's earliest createdAt (retroactivity, step 5).
+3. `stated` / `ruled`: T, withdrawal and createdAt applied: the most specific applicable rule
+   of each declaration per leaf (steps 3–6) and the reasons found on the way.
+4. `parties`: per party and leaf, the newest deciding declaration (step 7), packed into one
+   BIGINT; every yes/no finding packed into one bit mask.
+5. `items` / `facts`: per item, the parties' decisions and the merged content facts (§6.2).
+6. `found` / `leaves` / `purposes` / final: which permissions count (step 8), across parties
+   (9), unreadable input (1), the policy (10); leaves combine per purpose (2), purposes per
+   item (§10.5).
 
 Only the few spellings that differ between DuckDB and Spark SQL live in `Dialect`; every value
 inlined into the text is either a vocabulary term checked by AuditQuestion or a literal quoted
@@ -74,6 +79,10 @@ class Dialect:
     hash: str  # {args}
     marker_json: str  # {j}: the JSON is an object with the key "unreadable"
     marker_purposes: str  # {j}: the "purposes" list of a marker, as strings, or NULL
+    bit_or_list: str  # {a}: the bitwise or of a list of BIGINT (NULL for none)
+    shift_right: str  # {x} {n}
+    day_number: str  # {d}: days since 1970-01-01
+    date_of_day: str  # {n}: the date n days after 1970-01-01
     constraint: str  # the rule field `constraint` (a reserved word) as an identifier
 
     def quote(self, text: str) -> str:
@@ -111,6 +120,10 @@ DUCKDB: Final = Dialect(
     local_day="CAST({ts} + to_minutes(CAST({minutes} AS INTEGER)) AS DATE)",
     full_match="regexp_full_match({s}, {pattern})",
     hash="hash({args})",
+    bit_or_list="list_bit_or({a})",
+    shift_right="({x} >> {n})",
+    day_number="CAST(({d}) - DATE '1970-01-01' AS BIGINT)",
+    date_of_day="(DATE '1970-01-01' + CAST({n} AS INTEGER))",
     constraint='"constraint"',
     marker_json=(
         "coalesce(CASE WHEN {j} LIKE '%\"unreadable\"%' AND json_valid({j}) "
@@ -145,6 +158,10 @@ SPARK: Final = Dialect(
     local_day="to_date(timestampadd(MINUTE, {minutes}, {ts}))",
     full_match="({s} RLIKE {pattern})",
     hash="xxhash64({args})",
+    bit_or_list="aggregate({a}, CAST(0 AS BIGINT), (acc, x) -> acc | x)",
+    shift_right="shiftright({x}, {n})",
+    day_number="CAST(unix_date({d}) AS BIGINT)",
+    date_of_day="date_from_unix_date(CAST({n} AS INT))",
     constraint="`constraint`",
     marker_json=(
         "coalesce(CASE WHEN {j} LIKE '%\"unreadable\"%' THEN "
@@ -168,6 +185,48 @@ def dialect_of(name: str) -> Dialect:
 
 _VISIBILITY_RANK: Final = {"public": 0, "restricted": 1, "private": 2}
 _HEX64: Final = "[0-9a-f]{64}\\n?"  # re.match(r"^[0-9a-f]{64}$") also takes one final newline
+_ROLE_CODES: Final = tuple(sorted(ROLES))
+_BASIS_CODES: Final = tuple(sorted(BASES))
+_CARRIER_CODES: Final = tuple(sorted(CARRIERS))
+_DUTY_BITS: Final = tuple(sorted(DUTIES))
+# A party's deciding declaration for a leaf, packed into one BIGINT (cheap to aggregate):
+# bit 0 prohibition, 1 standing, 2 from withdrawal, then role, basis, carrier, duties, day.
+_ROLE_SHIFT: Final = 3
+_BASIS_SHIFT: Final = 6
+_CARRIER_SHIFT: Final = 9
+_DUTIES_SHIFT: Final = 13
+_DAY_SHIFT: Final = 16
+_DAY_BIAS: Final = 1_000_000  # days, so that dates before 1970 pack as positive numbers
+_LEAF_FLAGS: Final = (
+    "expired",
+    "not_yet",
+    "agent",
+    "constraint",
+    "outside",
+    "not_retroactive",
+    "marker",
+)
+_LEAF_BITS: Final = (*_LEAF_FLAGS, "by_standing", "by_other", "withdrawn")
+_FACT_BITS: Final = {
+    name: 5 * len(_LEAF_BITS) + offset
+    for offset, name in enumerate(
+        (
+            "personal_true",
+            "personal_false",
+            "minor_at_creation",
+            "withdrawn",
+            "unreadable",
+            "unreadable_everywhere",
+        )
+    )
+}
+"""Bit positions of the per-item findings (a leaf's block, then the content facts)."""
+
+
+def _leaf_bit(index: int, flag: str) -> int:
+    return index * len(_LEAF_BITS) + _LEAF_BITS.index(flag)
+
+
 _FEATURES: Final = (
     "any",
     "proh_depth",
@@ -399,15 +458,16 @@ class _Compiler:
         known = d.filter.format(a=purposes, f=d.lam("p", self.in_list("p", PURPOSES)))
         carrier = f"CASE WHEN {self.in_list('carrier', CARRIERS)} THEN carrier ELSE 'jsonld' END"
         at = self.at_literal()
+        local_day = d.local_day.format(ts="declared_at", minutes="coalesce(declared_at_offset, 0)")
         features = ",\n        ".join(self.rule_features())
+        masks = ",\n        ".join(self.rule_masks())
+        perm_out, proh_out = self.place_tests()
         kept = ",\n        ".join(
-            f"{name}_{index}"
-            for index in range(len(self.leaves))
-            for name in _FEATURES
+            f"{name}_{index}" for index in range(len(self.leaves)) for name in _FEATURES
         )
         duties = ",\n        ".join(
             f"CASE WHEN perm_depth_{index} IS NOT NULL AND {has_duty} THEN {listed} "
-            f"ELSE {self.d.empty_strings} END AS duties_{index}"
+            f"ELSE 0 END AS duties_{index}"
             for index, (has_duty, listed) in enumerate(self._duty_parts())
         )
         marks = ",\n        ".join(
@@ -419,18 +479,25 @@ class _Compiler:
 typed AS (
     SELECT *,
         CASE
-            WHEN declaration_id = {self.lit(UNREADABLE_ID)} OR {marker} THEN 'marker'
+            WHEN declaration_id = {self.lit(UNREADABLE_ID)} OR is_marker THEN 'marker'
             WHEN declaration_id IS NULL THEN CASE WHEN {all_null} THEN 'empty' ELSE 'bad' END
             WHEN {self.row_readable()} THEN 'declaration'
             ELSE 'bad'
         END AS kind,
-        CASE WHEN {marker} AND {d.size.format(a=known)} > 0 THEN {known} END AS marker_leaves
-    FROM {source}
+        CASE WHEN is_marker AND {d.size.format(a=known)} > 0 THEN {known} END AS marker_leaves
+    FROM (SELECT *, {marker} AS is_marker FROM {source}) AS marked
+),
+placed AS (
+    SELECT *,
+        {perm_out} AS perm_out,
+        {proh_out} AS proh_out,
+        {masks}
+    FROM typed
 ),
 featured AS (
     SELECT *,
         {features}
-    FROM typed
+    FROM placed
 ),
 classified AS (
     SELECT
@@ -439,13 +506,12 @@ classified AS (
         kind,
         declaration_id AS id,
         declared_by_id AS party,
-        declared_by_role AS role,
-        {self.in_list('declared_by_role', STANDING)} AS standing,
-        coalesce(basis, 'unspecified') AS basis,
-        {carrier} AS carrier,
+        {self.code_of("declared_by_role", _ROLE_CODES)} AS role_code,
+        {self.in_list("declared_by_role", STANDING)} AS standing,
+        {self.code_of("coalesce(basis, 'unspecified')", _BASIS_CODES)} AS basis_code,
+        {self.code_of(carrier, _CARRIER_CODES)} AS carrier_code,
         declared_at,
-        {d.local_day.format(ts="declared_at", minutes="coalesce(declared_at_offset, 0)")}
-            AS declared_day,
+        {d.day_number.format(d=local_day)} AS declared_day,
         declared_at <= {at} AND (valid_from IS NULL OR valid_from <= {at})
             AND (valid_until IS NULL OR {at} < valid_until) AS in_force,
         coalesce({at} >= valid_until, false) AS ended,
@@ -464,77 +530,109 @@ classified AS (
     FROM featured
 )"""
 
-    def rule_features(self) -> list[str]:
-        """Per leaf, what a declaration's rules say before T, withdrawal and createdAt matter."""
+    def rule_masks(self) -> list[str]:
+        """Per leaf, one bit mask per rule list: which kinds of rule cover the leaf and the
+        depths of those that can apply. One pass over each list replaces a dozen."""
         d = self.d
-        perm_out, proh_out = self.place_tests()
         c = d.constraint
         columns: list[str] = []
         for index, leaf in enumerate(self.leaves):
             cover = self.covers("r", leaf)
-            depth = self.depth_of("r", leaf)
-            plain_perm = f"{cover} AND r.agent IS NULL AND r.{c} IS NULL"
-            plain_proh = f"{cover} AND r.agent IS NULL"
-            perm_depth = d.array_max.format(a=self.depths("permission", plain_perm, depth))
+            plain = f"8 + {self.depth_bit('r', leaf, 4)}"
+            permission = (
+                f"CASE WHEN {cover} THEN 1 + {self.depth_bit('r', leaf, 8)} + "
+                f"CASE WHEN r.agent IS NOT NULL THEN 2 WHEN r.{c} IS NOT NULL THEN 4 "
+                f"ELSE {plain} END ELSE 0 END"
+            )
+            prohibition = (
+                f"CASE WHEN {cover} THEN 1 + "
+                f"CASE WHEN r.agent IS NOT NULL THEN 2 ELSE {plain} END ELSE 0 END"
+            )
+            for column, body in (("permission", permission), ("prohibition", prohibition)):
+                codes = d.transform.format(a=column, f=d.lam("r", f"CAST({body} AS BIGINT)"))
+                columns.append(
+                    f"coalesce({d.bit_or_list.format(a=codes)}, 0) AS {column}_mask_{index}"
+                )
+        return columns
+
+    def depth_bit(self, variable: str, leaf: str, base: int) -> str:
+        cases = " ".join(
+            f"WHEN {self.lit(p)} THEN {1 << (base + depth)}"
+            for p, depth in sorted(self.ancestors(leaf).items())
+        )
+        return f"CASE {variable}.purpose {cases} ELSE 0 END"
+
+    def deepest(self, mask: str, base: int) -> str:
+        cases = " ".join(
+            f"WHEN {self.has(mask, base + depth)} THEN {depth}" for depth in (3, 2, 1, 0)
+        )
+        return f"CASE {cases} END"
+
+    def rule_features(self) -> list[str]:
+        """Per leaf, what a declaration's rules say before T, withdrawal and createdAt matter."""
+        columns: list[str] = []
+        for index in range(len(self.leaves)):
+            pm, qm = f"permission_mask_{index}", f"prohibition_mask_{index}"
             columns += [
-                f"{d.exists('permission', 'r', cover)} OR {d.exists('prohibition', 'r', cover)} "
-                f"AS any_{index}",
-                f"CASE WHEN NOT {proh_out} THEN "
-                f"{d.array_max.format(a=self.depths('prohibition', plain_proh, depth))} END "
-                f"AS proh_depth_{index}",
-                f"CASE WHEN NOT {perm_out} THEN {perm_depth} END AS perm_depth_{index}",
-                f"CASE WHEN NOT {proh_out} THEN "
-                f"{d.array_max.format(a=self.depths('permission', cover, depth))} END "
-                f"AS withdrawn_depth_{index}",
-                f"{d.exists('prohibition', 'r', f'{cover} AND r.agent IS NOT NULL')} "
-                f"AS agent_prohibition_{index}",
-                f"{d.exists('permission', 'r', f'{cover} AND r.agent IS NOT NULL')} "
-                f"AS agent_permission_{index}",
-                f"{d.exists('permission', 'r', f'{cover} AND r.agent IS NULL AND r.{c} IS NOT NULL')} "
-                f"AS constrained_{index}",
-                f"{proh_out} AND {d.exists('prohibition', 'r', plain_proh)} "
-                f"AS outside_prohibition_{index}",
-                f"{perm_out} AND {d.exists('permission', 'r', plain_perm)} "
-                f"AS outside_permission_{index}",
-                f"{proh_out} AND {d.exists('permission', 'r', cover)} AS outside_withdrawn_{index}",
+                f"{self.has(pm, 0)} OR {self.has(qm, 0)} AS any_{index}",
+                f"CASE WHEN NOT proh_out THEN {self.deepest(qm, 4)} END AS proh_depth_{index}",
+                f"CASE WHEN NOT perm_out THEN {self.deepest(pm, 4)} END AS perm_depth_{index}",
+                f"CASE WHEN NOT proh_out THEN {self.deepest(pm, 8)} END AS withdrawn_depth_{index}",
+                f"{self.has(qm, 1)} AS agent_prohibition_{index}",
+                f"{self.has(pm, 1)} AS agent_permission_{index}",
+                f"{self.has(pm, 2)} AS constrained_{index}",
+                f"proh_out AND {self.has(qm, 3)} AS outside_prohibition_{index}",
+                f"perm_out AND {self.has(pm, 3)} AS outside_permission_{index}",
+                f"proh_out AND {self.has(pm, 0)} AS outside_withdrawn_{index}",
             ]
         return columns
 
     def _duty_parts(self) -> list[tuple[str, str]]:
+        """Per leaf: (has any duty, the duties of its deciding permissions as a bit mask)."""
         d = self.d
         c = d.constraint
+        bits = " ".join(f"WHEN {self.lit(duty)} THEN {1 << i}" for i, duty in enumerate(_DUTY_BITS))
+        rule_mask = d.bit_or_list.format(
+            a=d.transform.format(a="r.duty", f=d.lam("x", f"CAST(CASE x {bits} END AS BIGINT)"))
+        )
         parts: list[tuple[str, str]] = []
         for index, leaf in enumerate(self.leaves):
             cover = self.covers("r", leaf)
             depth = self.depth_of("r", leaf)
             top = f"{cover} AND r.agent IS NULL AND r.{c} IS NULL AND {depth} = perm_depth_{index}"
-            duties = self.sorted_set(
-                self.flatten(
-                    d.transform.format(
-                        a=d.filter.format(a="permission", f=d.lam("r", top)),
-                        f=d.lam("r", f"coalesce(r.duty, {d.empty_strings})"),
-                    )
-                )
+            masks = d.transform.format(
+                a=d.filter.format(a="permission", f=d.lam("r", top)),
+                f=d.lam("r", f"coalesce({rule_mask}, 0)"),
             )
-            parts.append((d.exists("permission", "r", "r.duty IS NOT NULL"), duties))
+            has_duty = d.exists("permission", "r", "r.duty IS NOT NULL")
+            parts.append((has_duty, f"coalesce({d.bit_or_list.format(a=masks)}, 0)"))
         return parts
 
     # -- 2. copies -----------------------------------------------------------------------------
 
     def merged(self) -> str:
+        """Copies merge (§6.2 rule 2). One sort serves every window: rows of an item ordered
+        by id, so the peers of a row are its copies and the whole partition is its item."""
         declaration = "kind = 'declaration'"
+        first_copy = self.struct(
+            other=f"NOT ({declaration})",
+            open="withdrawn_at IS NULL",
+            withdrawn="withdrawn_at",
+            row="row_index",
+        )
         return f"""
 windowed AS (
     SELECT *,
-        min(CASE WHEN {declaration} THEN created_at END) OVER (PARTITION BY item) AS created_min,
+        min(CASE WHEN {declaration} THEN created_at END) OVER whole AS created_min,
         min(shape) OVER copies AS shape_low,
         max(shape) OVER copies AS shape_high,
         min(CASE WHEN {declaration} THEN withdrawn_at END) OVER copies AS withdrawn_first,
-        row_number() OVER (
-            PARTITION BY item, id, kind ORDER BY withdrawn_at ASC NULLS LAST, row_index
-        ) AS copy_rank
+        min_by(row_index, {first_copy}) OVER copies AS first_copy
     FROM classified
-    WINDOW copies AS (PARTITION BY item, id)
+    WINDOW
+        copies AS (PARTITION BY item ORDER BY id RANGE BETWEEN CURRENT ROW AND CURRENT ROW),
+        whole AS (PARTITION BY item ORDER BY id
+                  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 ),
 merged AS (
     SELECT *,
@@ -542,7 +640,7 @@ merged AS (
         CASE WHEN {declaration} AND shape_low = shape_high THEN withdrawn_first
              ELSE withdrawn_at END AS withdrawn_merged
     FROM windowed
-    WHERE NOT ({declaration}) OR shape_low <> shape_high OR copy_rank = 1
+    WHERE NOT ({declaration}) OR shape_low <> shape_high OR row_index = first_copy
 )"""
 
     # -- 3. rules of one declaration -----------------------------------------------------------
@@ -565,8 +663,8 @@ merged AS (
             columns += [
                 f"NOT takes_part AND any_{i} AND ended AS expired_{i}",
                 f"NOT takes_part AND any_{i} AND NOT ended AS not_yet_{i}",
-                f"takes_part AND (agent_prohibition_{i} OR (NOT withdrawn AND agent_permission_{i})) "
-                f"AS agent_{i}",
+                f"takes_part AND (agent_prohibition_{i} OR "
+                f"(NOT withdrawn AND agent_permission_{i})) AS agent_{i}",
                 f"takes_part AND NOT withdrawn AND constrained_{i} AS constraint_{i}",
                 f"takes_part AND (outside_prohibition_{i} OR (NOT withdrawn AND "
                 f"outside_permission_{i}) OR (withdrawn AND outside_withdrawn_{i})) AS outside_{i}",
@@ -592,10 +690,6 @@ ruled AS (
     FROM stated
 )"""
 
-    def depths(self, column: str, condition: str, depth: str) -> str:
-        kept = self.d.filter.format(a=column, f=self.d.lam("r", condition))
-        return self.d.transform.format(a=kept, f=self.d.lam("r", depth))
-
     def choice(self, index: int, leaf: str) -> tuple[str, str, str]:
         """(is a candidate, the winner record, the newest-first key) for one leaf (steps 6–7)."""
         d = self.d
@@ -607,16 +701,26 @@ ruled AS (
             f"kind = 'declaration' AND ({proh} IS NOT NULL OR {perm} IS NOT NULL "
             f"OR {wdr} IS NOT NULL)"
         )
-        record = self.struct(
-            prohibition=is_prohibition,
-            standing="standing",
-            from_withdrawal=f"coalesce(withdrawn AND {wdr} IS NOT NULL "
-            f"AND ({proh} IS NULL OR {wdr} > {proh}), false)",
-            role="role",
-            basis="basis",
-            carrier="carrier",
-            day="declared_day",
-            duties=f"CASE WHEN {is_prohibition} THEN {d.empty_strings} ELSE duties_{index} END",
+        from_withdrawal = (
+            f"coalesce(withdrawn AND {wdr} IS NOT NULL AND ({proh} IS NULL OR {wdr} > {proh}), "
+            "false)"
+        )
+        record = (
+            "CAST("
+            + " + ".join(
+                [
+                    f"CASE WHEN {is_prohibition} THEN 1 ELSE 0 END",
+                    "CASE WHEN standing THEN 2 ELSE 0 END",
+                    f"CASE WHEN {from_withdrawal} THEN 4 ELSE 0 END",
+                    f"role_code * {1 << _ROLE_SHIFT}",
+                    f"basis_code * {1 << _BASIS_SHIFT}",
+                    f"carrier_code * {1 << _CARRIER_SHIFT}",
+                    f"CASE WHEN {is_prohibition} THEN 0 ELSE duties_{index} END * "
+                    f"{1 << _DUTIES_SHIFT}",
+                    f"(declared_day + {_DAY_BIAS}) * {1 << _DAY_SHIFT}",
+                ]
+            )
+            + " AS BIGINT)"
         )
         key = self.struct(
             newest=f"-{d.epoch_us.format(x='declared_at')}",
@@ -629,32 +733,33 @@ ruled AS (
     # -- 4. parties ----------------------------------------------------------------------------
 
     def parties(self) -> str:
-        d = self.d
+        """Step 7 per party and leaf; every yes/no finding packed into one bit mask, which is
+        far cheaper to aggregate than a dozen filtered boolean aggregates."""
         declaration = "kind = 'declaration'"
-        columns = [
-            f"max(visibility_rank) FILTER (WHERE {declaration}) AS visibility_rank",
-        ]
+        bits: list[str] = []
+        for index in range(len(self.leaves)):
+            for flag in _LEAF_FLAGS[:-1]:
+                bits.append(self.bit(f"{declaration} AND {flag}_{index}", _leaf_bit(index, flag)))
+            bits.append(self.bit(f"kind = 'marker' AND marks_{index}", _leaf_bit(index, "marker")))
+        facts = {
+            "personal_true": f"{declaration} AND personal_data",
+            "personal_false": f"{declaration} AND NOT personal_data",
+            "minor_at_creation": f"{declaration} AND minor_at_creation",
+            "withdrawn": f"{declaration} AND withdrawn",
+            "unreadable": "kind = 'bad' OR kind = 'marker' OR disagrees",
+            "unreadable_everywhere": "kind = 'bad' OR disagrees",
+        }
+        bits += [self.bit(condition, _FACT_BITS[name]) for name, condition in facts.items()]
+        columns = [f"bit_or({' + '.join(bits)}) AS flags"]
         for index, leaf in enumerate(self.leaves):
             candidate, record, key = self.choice(index, leaf)
-            columns.append(
-                f"min_by({record}, {key}) FILTER (WHERE {candidate}) AS winner_{index}"
-            )
-            for flag in ("expired", "not_yet", "agent", "constraint", "outside", "not_retroactive"):
-                columns.append(
-                    f"bool_or({flag}_{index}) FILTER (WHERE {declaration}) AS {flag}_{index}"
-                )
-            columns.append(f"bool_or(kind = 'marker' AND marks_{index}) AS marker_{index}")
+            columns.append(f"min_by({record}, {key}) FILTER (WHERE {candidate}) AS winner_{index}")
         columns += [
-            f"min(created_at) FILTER (WHERE {declaration}) AS created_at",
-            f"bool_or(personal_data) FILTER (WHERE {declaration}) AS personal_true",
-            f"bool_or(NOT personal_data) FILTER (WHERE {declaration}) AS personal_false",
-            f"bool_or(minor_at_creation) FILTER (WHERE {declaration}) AS minor_at_creation",
-            f"min(age_at_creation) FILTER (WHERE {declaration}) AS age_at_creation",
-            f"max(adult_since) FILTER (WHERE {declaration}) AS adult_since",
-            f"bool_or(withdrawn) FILTER (WHERE {declaration}) AS withdrawn",
-            f"count(*) FILTER (WHERE {declaration}) AS declarations",
-            "bool_or(kind = 'bad' OR kind = 'marker' OR disagrees) AS unreadable",
-            "bool_or(kind = 'bad' OR disagrees) AS unreadable_everywhere",
+            f"max(CASE WHEN {declaration} THEN visibility_rank END) AS visibility_rank",
+            f"min(CASE WHEN {declaration} THEN created_at END) AS created_at",
+            f"min(CASE WHEN {declaration} THEN age_at_creation END) AS age_at_creation",
+            f"max(CASE WHEN {declaration} THEN adult_since END) AS adult_since",
+            f"sum(CASE WHEN {declaration} THEN 1 ELSE 0 END) AS declarations",
         ]
         body = ",\n        ".join(columns)
         return f"""
@@ -665,6 +770,46 @@ parties AS (
     GROUP BY item, party
 )"""
 
+    def bit(self, condition: str, bit: int) -> str:
+        return f"CASE WHEN {condition} THEN CAST({1 << bit} AS BIGINT) ELSE CAST(0 AS BIGINT) END"
+
+    def code_of(self, expression: str, values: tuple[str, ...]) -> str:
+        cases = " ".join(f"WHEN {self.lit(v)} THEN {i}" for i, v in enumerate(values))
+        return f"CASE {expression} {cases} ELSE 0 END"
+
+    def field(self, packed: str, shift: int, width: int) -> str:
+        return f"({self.d.shift_right.format(x=packed, n=shift)} & {(1 << width) - 1})"
+
+    def decoded(self, packed: str) -> str:
+        """A packed winner (see `choice`) as the record step 8 reads."""
+        d = self.d
+
+        def name(shift: int, width: int, values: tuple[str, ...]) -> str:
+            cases = " ".join(f"WHEN {i} THEN {self.lit(v)}" for i, v in enumerate(values))
+            return f"CASE {self.field(packed, shift, width)} {cases} END"
+
+        duties = d.filter.format(
+            a=self.array(
+                [
+                    f"CASE WHEN {self.has(packed, _DUTIES_SHIFT + i)} THEN {self.lit(duty)} END"
+                    for i, duty in enumerate(_DUTY_BITS)
+                ]
+            ),
+            f=d.lam("x", "x IS NOT NULL"),
+        )
+        day = f"{self.d.shift_right.format(x=packed, n=_DAY_SHIFT)} - {_DAY_BIAS}"
+        return self.struct(
+            standing=self.has(packed, 1),
+            role=name(_ROLE_SHIFT, 3, _ROLE_CODES),
+            basis=name(_BASIS_SHIFT, 3, _BASIS_CODES),
+            carrier=name(_CARRIER_SHIFT, 4, _CARRIER_CODES),
+            day=d.date_of_day.format(n=day),
+            duties=duties,
+        )
+
+    def has(self, mask: str, bit: int) -> str:
+        return f"(({mask} & CAST({1 << bit} AS BIGINT)) <> 0)"
+
     def visibility_rank(self) -> str:
         cases = " ".join(f"WHEN {self.lit(v)} THEN {r}" for v, r in _VISIBILITY_RANK.items())
         return f"CASE visibility {cases} END"
@@ -673,33 +818,37 @@ parties AS (
 
     def items(self) -> str:
         d = self.d
+        winner_bits: list[str] = []
         columns: list[str] = []
-        for index, _leaf in enumerate(self.leaves):
+        for index in range(len(self.leaves)):
             w = f"winner_{index}"
-            columns += [
-                f"coalesce(bool_or({w}.prohibition AND {w}.standing), false) AS by_standing_{index}",
-                f"coalesce(bool_or({w}.prohibition AND NOT {w}.standing), false) AS by_other_{index}",
-                f"coalesce(bool_or({w}.prohibition AND {w}.from_withdrawal), false) AS withdrawn_{index}",
-                f"{d.collect.format(x=w)} FILTER (WHERE {w} IS NOT NULL AND NOT {w}.prohibition) "
-                f"AS permissions_{index}",
+            winner_bits += [
+                self.bit(f"{self.has(w, 0)} AND {self.has(w, 1)}", _leaf_bit(index, "by_standing")),
+                self.bit(
+                    f"{self.has(w, 0)} AND NOT {self.has(w, 1)}", _leaf_bit(index, "by_other")
+                ),
+                self.bit(f"{self.has(w, 0)} AND {self.has(w, 2)}", _leaf_bit(index, "withdrawn")),
             ]
-            for flag in ("expired", "not_yet", "agent", "constraint", "outside", "not_retroactive"):
-                columns.append(f"coalesce(bool_or({flag}_{index}), false) AS {flag}_{index}")
-            columns.append(f"coalesce(bool_or(marker_{index}), false) AS marker_{index}")
+            columns.append(
+                f"{d.collect.format(x=w)} FILTER (WHERE {w} IS NOT NULL AND NOT {self.has(w, 0)}) "
+                f"AS permissions_{index}"
+            )
         columns += [
+            f"bit_or(flags + {' + '.join(winner_bits)}) AS flags",
             "max(visibility_rank) AS visibility_rank",
             "min(created_at) AS created_at",
-            "coalesce(bool_or(personal_true), false) AS personal_true",
-            "coalesce(bool_or(personal_false), false) AS personal_false",
-            "coalesce(bool_or(minor_at_creation), false) AS minor_at_creation",
             "min(age_at_creation) AS age_at_creation",
             "max(adult_since) AS adult_since",
-            "coalesce(bool_or(withdrawn), false) AS withdrawn",
             "sum(declarations) AS declarations",
-            "coalesce(bool_or(unreadable), false) AS unreadable",
-            "coalesce(bool_or(unreadable_everywhere), false) AS unreadable_everywhere",
         ]
         body = ",\n        ".join(columns)
+        unpacked = [
+            f"{self.has('flags', _leaf_bit(index, flag))} AS {flag}_{index}"
+            for index in range(len(self.leaves))
+            for flag in (*_LEAF_FLAGS, "by_standing", "by_other", "withdrawn")
+        ]
+        unpacked += [f"{self.has('flags', bit)} AS {name}" for name, bit in _FACT_BITS.items()]
+        flags = ",\n        ".join(unpacked)
         age = age_of_digital_consent(self.q.jurisdiction)
         return f"""
 items AS (
@@ -708,12 +857,17 @@ items AS (
     FROM parties
     GROUP BY item
 ),
+unpacked AS (
+    SELECT *,
+        {flags}
+    FROM items
+),
 facts AS (
     SELECT *,
         minor_at_creation OR coalesce(age_at_creation < {int(age)}, false) AS minor,
         coalesce(visibility_rank = 2, false) AS private,
         personal_true OR NOT personal_false AS personal
-    FROM items
+    FROM unpacked
 )"""
 
     # -- 6. leaves, purposes, items ------------------------------------------------------------
@@ -724,8 +878,8 @@ facts AS (
         ai = self.tree.is_ai(leaf)
         cases: list[str] = []
         if ai:
-            minor_basis = "true" if policy.exclude_minors else self.in_list(
-                "w.basis", _NEVER_FOR_MINORS
+            minor_basis = (
+                "true" if policy.exclude_minors else self.in_list("w.basis", _NEVER_FOR_MINORS)
             )
             grown_up = (
                 f"coalesce({self.in_list('w.role', {'creator', 'data-subject'})} "
@@ -735,9 +889,13 @@ facts AS (
                 f"WHEN minor AND {minor_basis} THEN 'minor-content'",
                 f"WHEN minor AND w.role <> 'guardian' AND NOT {grown_up} THEN 'minor-content'",
             ]
-            private_basis = "true" if policy.exclude_private else (
-                f"NOT {self.in_list('w.basis', {'explicit-consent', 'license'})} "
-                "OR NOT w.standing"
+            private_basis = (
+                "true"
+                if policy.exclude_private
+                else (
+                    f"NOT {self.in_list('w.basis', {'explicit-consent', 'license'})} "
+                    "OR NOT w.standing"
+                )
             )
             cases.append(f"WHEN private AND ({private_basis}) THEN 'private-content'")
         if policy.trusted_carriers is not None:
@@ -772,7 +930,7 @@ facts AS (
         columns: list[str] = []
         for index, leaf in enumerate(self.leaves):
             ai = self.tree.is_ai(leaf)
-            perms = f"permissions_{index}"
+            perms = d.transform.format(a=f"permissions_{index}", f=d.lam("p", self.decoded("p")))
             code = self.excluded_by(leaf)
             counted = d.filter.format(a=perms, f=d.lam("w", f"({code}) IS NULL"))
             excluded = d.filter.format(
