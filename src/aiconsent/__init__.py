@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from aiconsent.audit.lookup import LookupResult, lookup
-    from aiconsent.audit.run import AuditResult, audit
+    from aiconsent.auditing.lookup import LookupResult, lookup
+    from aiconsent.auditing.run import AuditResult, audit
     from aiconsent.carriers.attach import attach
     from aiconsent.engine import Decision, Found, Policy, Reason, Unreadable, check, prepare
     from aiconsent.formats.writers import convert
@@ -45,10 +45,10 @@ __all__ = [
 ]
 
 _LAZY = {
-    "AuditResult": "aiconsent.audit.run",
-    "audit": "aiconsent.audit.run",
-    "LookupResult": "aiconsent.audit.lookup",
-    "lookup": "aiconsent.audit.lookup",
+    "AuditResult": "aiconsent.auditing.run",
+    "audit": "aiconsent.auditing.run",
+    "LookupResult": "aiconsent.auditing.lookup",
+    "lookup": "aiconsent.auditing.lookup",
     "attach": "aiconsent.carriers.attach",
     "Decision": "aiconsent.engine",
     "Found": "aiconsent.engine",

@@ -1,6 +1,6 @@
 """`aiconsent audit`: judge every item of a dataset's manifest and say what may be used.
 
-Thin like the rest of the CLI: parse, call aiconsent.audit.run.audit, render, exit. Exit 0 when
+Thin like the rest of the CLI: parse, call aiconsent.auditing.run.audit, render, exit. Exit 0 when
 every item is allowed, 1 when some item is denied or unknown, 2 for bad input.
 """
 
@@ -134,7 +134,7 @@ def _count(manifest: Path, aggregate: str) -> int | None:
     """Rows or items of a Parquet manifest (the bar's total); None when it is not Parquet."""
     import duckdb
 
-    from aiconsent.audit.totals import connect
+    from aiconsent.auditing.totals import connect
 
     try:
         with connect() as con:
@@ -189,7 +189,7 @@ def register(app: typer.Typer) -> None:
 
         Exit 0 every item allowed, 1 some item denied or unknown, 2 bad input.
         """
-        from aiconsent.audit.run import audit
+        from aiconsent.auditing.run import audit
         from aiconsent.carriers.safe_write import SafeWriteError, atomic_write
 
         try:

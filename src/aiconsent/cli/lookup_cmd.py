@@ -114,7 +114,7 @@ def register(app: typer.Typer) -> None:
 
         Exit 0 in the dataset, 1 not in it, 2 bad input.
         """
-        from aiconsent.audit.lookup import lookup
+        from aiconsent.auditing.lookup import lookup
 
         if (url is None) == (file is None):
             _fail("give exactly one of --url URL or --file FILE")

@@ -136,7 +136,7 @@ def _sha256(path: Path) -> str:
 
 def _audit(manifest: Path, consent: Mapping[str, Any], policy: str | Path) -> _Audited:
     """§10.5: the card's purposes and policy at its checkedAt, no jurisdiction."""
-    from aiconsent.audit.run import audit
+    from aiconsent.auditing.run import audit
 
     checked = consent.get("signalsChecked")
     at = checked.get("checkedAt") if isinstance(checked, Mapping) else None

@@ -15,9 +15,9 @@ from typing import Final
 
 import duckdb
 
-from aiconsent.audit.decisions import Progress, atomic_target
-from aiconsent.audit.question import AuditError, AuditQuestion
-from aiconsent.audit.sql import DUCKDB, compile_audit, duckdb_source
+from aiconsent.auditing.decisions import Progress, atomic_target
+from aiconsent.auditing.question import AuditError, AuditQuestion
+from aiconsent.auditing.sql import DUCKDB, compile_audit, duckdb_source
 from aiconsent.manifests.parquet import ManifestError, open_manifest
 
 MEMORY_LIMIT: Final = "3500MB"

@@ -10,8 +10,8 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from aiconsent.audit.question import AuditError
-from aiconsent.audit.run import audit
+from aiconsent.auditing.question import AuditError
+from aiconsent.auditing.run import audit
 from aiconsent.manifests.layout import empty_row, row_of, unreadable_row
 from aiconsent.manifests.parquet import write_manifest
 from documents import declaration

@@ -18,8 +18,8 @@ from test_differential import (  # type: ignore[import-not-found]
     write_rows,
 )
 
-from aiconsent.audit import duckdb_engine, python_engine, spark_engine
-from aiconsent.audit.question import AuditQuestion
+from aiconsent.auditing import duckdb_engine, python_engine, spark_engine
+from aiconsent.auditing.question import AuditQuestion
 from aiconsent.engine.policy import builtin
 from aiconsent.manifests.synthetic import synthetic_manifest
 

@@ -14,8 +14,8 @@ from typing import Any, Final
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from aiconsent.audit.decisions import DECISION_SCHEMA, Progress, atomic_target
-from aiconsent.audit.question import AuditError, AuditQuestion
+from aiconsent.auditing.decisions import DECISION_SCHEMA, Progress, atomic_target
+from aiconsent.auditing.question import AuditError, AuditQuestion
 from aiconsent.engine import Decision, check, prepare
 from aiconsent.engine.evaluate import Prepared
 from aiconsent.engine.places import age_of_digital_consent

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aiconsent.audit.decisions import DECISION_COLUMNS, DECISION_SCHEMA, Progress
-from aiconsent.audit.question import (
+from aiconsent.auditing.decisions import DECISION_COLUMNS, DECISION_SCHEMA, Progress
+from aiconsent.auditing.question import (
     DEFAULT_ENGINE,
     ENGINES,
     AuditError,
@@ -24,15 +24,15 @@ def decide(
 ) -> int:
     """Write the per-item decision table of `manifest` to `out` with the chosen engine."""
     if engine == "duckdb":
-        from aiconsent.audit import duckdb_engine
+        from aiconsent.auditing import duckdb_engine
 
         return duckdb_engine.decide(manifest, question, out, progress=progress)
     if engine == "python":
-        from aiconsent.audit import python_engine
+        from aiconsent.auditing import python_engine
 
         return python_engine.decide(manifest, question, out, progress=progress)
     if engine == "spark":
-        from aiconsent.audit import spark_engine
+        from aiconsent.auditing import spark_engine
 
         return spark_engine.decide(manifest, question, out, progress=progress)
     raise AuditError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any, Final
 
-from aiconsent.audit.totals import connect
+from aiconsent.auditing.totals import connect
 from aiconsent.carriers.safe_write import atomic_produce, check_target
 from aiconsent.manifests.layout import ManifestRowError, declaration_of, is_unreadable_row
 from aiconsent.manifests.parquet import ORDER_BY, dataset_of, write_sorted_from

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from aiconsent.audit.question import AuditQuestion
+from aiconsent.auditing.question import AuditQuestion
 from aiconsent.engine.evaluate import _NEVER_FOR_MINORS
 from aiconsent.engine.places import _aliases, _groups, age_of_digital_consent
 from aiconsent.engine.policy import STANDING

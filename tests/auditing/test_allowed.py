@@ -9,9 +9,9 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from aiconsent.audit.allowed import AllowedFormatError, allowed_format
-from aiconsent.audit.question import AuditError
-from aiconsent.audit.run import audit
+from aiconsent.auditing.allowed import AllowedFormatError, allowed_format
+from aiconsent.auditing.question import AuditError
+from aiconsent.auditing.run import audit
 from aiconsent.manifests.layout import MANIFEST_SCHEMA, empty_row, row_of, unreadable_row
 from aiconsent.manifests.parquet import open_manifest, write_manifest
 from documents import declaration

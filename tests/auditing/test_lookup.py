@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from aiconsent.audit.lookup import lookup
-from aiconsent.audit.question import AuditError
+from aiconsent.auditing.lookup import lookup
+from aiconsent.auditing.question import AuditError
 from aiconsent.cli.app import app
 from aiconsent.manifests.layout import empty_row, row_of
 from aiconsent.manifests.parquet import write_manifest

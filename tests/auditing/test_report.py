@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from aiconsent.audit.report import render_report, write_report
+from aiconsent.auditing.report import render_report, write_report
 
 CHROMIUM = shutil.which("chromium") or (
     "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None

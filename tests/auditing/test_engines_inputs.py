@@ -12,9 +12,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from aiconsent.audit import AuditError, decide, duckdb_engine, python_engine, question_of
-from aiconsent.audit.question import AuditQuestion
-from aiconsent.audit.sql import DUCKDB, SPARK, compile_audit
+from aiconsent.auditing import AuditError, decide, duckdb_engine, python_engine, question_of
+from aiconsent.auditing.question import AuditQuestion
+from aiconsent.auditing.sql import DUCKDB, SPARK, compile_audit
 from aiconsent.engine.policy import builtin, compile_policy
 from aiconsent.manifests.layout import MANIFEST_SCHEMA, row_of, schema_with_metadata
 

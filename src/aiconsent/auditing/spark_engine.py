@@ -1,7 +1,7 @@
 """The cluster audit engine: the same compiled SQL, run as Spark SQL (tested in local mode).
 
 Spark is for manifests too large for one machine. The query is the DuckDB one in Spark's
-spelling (aiconsent.audit.sql's dialect table), so a cluster audit and a laptop audit of the
+spelling (aiconsent.auditing.sql's dialect table), so a cluster audit and a laptop audit of the
 same manifest give the same table. pyspark is imported only when this engine is used.
 """
 
@@ -14,9 +14,9 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from aiconsent.audit.decisions import Progress, atomic_target
-from aiconsent.audit.question import AuditError, AuditQuestion
-from aiconsent.audit.sql import SPARK, compile_audit
+from aiconsent.auditing.decisions import Progress, atomic_target
+from aiconsent.auditing.question import AuditError, AuditQuestion
+from aiconsent.auditing.sql import SPARK, compile_audit
 from aiconsent.manifests.parquet import ManifestError, open_manifest
 
 if TYPE_CHECKING:

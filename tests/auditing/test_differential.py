@@ -21,8 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aiconsent.audit import duckdb_engine, python_engine
-from aiconsent.audit.question import AuditQuestion
+from aiconsent.auditing import duckdb_engine, python_engine
+from aiconsent.auditing.question import AuditQuestion
 from aiconsent.engine.policy import Policy, builtin, compile_policy
 from aiconsent.manifests.layout import (
     MANIFEST_SCHEMA,

@@ -19,10 +19,10 @@ from typing import Any, Final
 
 import duckdb
 
-from aiconsent.audit.python_engine import decide_item
-from aiconsent.audit.question import AuditError, AuditQuestion, question_of
-from aiconsent.audit.run import format_instant, moment_of, parquet_manifest
-from aiconsent.audit.totals import connect
+from aiconsent.auditing.python_engine import decide_item
+from aiconsent.auditing.question import AuditError, AuditQuestion, question_of
+from aiconsent.auditing.run import format_instant, moment_of, parquet_manifest
+from aiconsent.auditing.totals import connect
 from aiconsent.engine import check, prepare
 from aiconsent.engine.policy import Policy, PolicyError
 from aiconsent.engine.targets import normalise_url, target_matches

@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from aiconsent.audit.decisions import DECISION_SCHEMA
-from aiconsent.audit.totals import common_root, compute_totals, file_sha256
+from aiconsent.auditing.decisions import DECISION_SCHEMA
+from aiconsent.auditing.totals import common_root, compute_totals, file_sha256
 from aiconsent.manifests.layout import empty_row, row_of, unreadable_row
 from aiconsent.manifests.parquet import write_manifest
 from documents import declaration

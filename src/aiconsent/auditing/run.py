@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Protocol
 
-from aiconsent.audit.question import DEFAULT_ENGINE, ENGINES, AuditError, question_of
-from aiconsent.audit.totals import compute_totals, file_sha256
+from aiconsent.auditing.question import DEFAULT_ENGINE, ENGINES, AuditError, question_of
+from aiconsent.auditing.totals import compute_totals, file_sha256
 from aiconsent.carriers.safe_write import SafeWriteError
 from aiconsent.dates import parse_datetime
 from aiconsent.engine.policy import Policy, PolicyError
@@ -25,9 +25,9 @@ from aiconsent.manifests.layout import ManifestRowError
 from aiconsent.manifests.parquet import ManifestError, dataset_of, open_manifest
 
 _ENGINE_MODULES: Final = {
-    "python": "aiconsent.audit.python_engine",
-    "duckdb": "aiconsent.audit.duckdb_engine",
-    "spark": "aiconsent.audit.spark_engine",
+    "python": "aiconsent.auditing.python_engine",
+    "duckdb": "aiconsent.auditing.duckdb_engine",
+    "spark": "aiconsent.auditing.spark_engine",
 }
 _PARQUET_MAGIC: Final = b"PAR1"
 
@@ -181,9 +181,9 @@ def audit(
     Raises AuditError (a ValueError) for bad input, naming the file or option: nothing is
     written then, and no input file is ever modified.
     """
-    from aiconsent.audit.allowed import allowed_format
-    from aiconsent.audit.allowed import write_allowed as write_allowed_file
-    from aiconsent.audit.report import write_report
+    from aiconsent.auditing.allowed import allowed_format
+    from aiconsent.auditing.allowed import write_allowed as write_allowed_file
+    from aiconsent.auditing.report import write_report
 
     path = Path(manifest)
     _check_input(path)
