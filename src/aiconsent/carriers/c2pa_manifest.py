@@ -336,9 +336,7 @@ def _read_into(
     except Exception as error:
         unreadable(result, origin, CARRIER, f"the C2PA manifest is damaged: {_brief(error)}")
         return
-    reading = read_manifest_store(
-        text, origin, invalid="unreadable", trusted_states=trusted_states
-    )
+    reading = read_manifest_store(text, origin, invalid="unreadable", trusted_states=trusted_states)
     result.extend(reading.result)
     if reading.validation_state not in trusted_states or reading.active_manifest is None:
         return
