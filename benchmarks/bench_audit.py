@@ -35,8 +35,8 @@ RUN = """
 import sys, time
 from datetime import datetime
 from pathlib import Path
-from aiconsent.audit import question_of
-from aiconsent.audit import {engine}_engine as engine
+from aiconsent.auditing import question_of
+from aiconsent.auditing import {engine}_engine as engine
 question = question_of("genai-training", at=datetime.fromisoformat("{at}"), policy="opt-in")
 start = time.perf_counter()
 items = engine.decide(Path(sys.argv[1]), question, Path(sys.argv[2]))

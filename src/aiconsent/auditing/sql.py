@@ -8,9 +8,11 @@ database only compares column values. The shape of the query (one CTE chain, one
 
 1. `typed` / `placed` / `featured` / `classified`: each row is a declaration, an unreadable
    marker, an empty item row or a row that cannot be read (manifests.layout's row mapping,
-   checked on the typed columns); its rules are reduced, per leaf, to two bit masks and then to
-   a few scalars (does a rule cover the leaf, the depths that can apply, which reasons a rule
-   that cannot apply gives). Streaming, no shuffle.
+   checked on the typed columns); its rules are reduced, per leaf, to two bit masks (the few
+   scalars derived from them — does a rule cover the leaf, the depths that can apply, which
+   reasons a rule that cannot apply gives — are derived again after the window, so the sort
+   carries two numbers per leaf). Copies are compared by an order-free 64-bit digest. Streaming,
+   no shuffle.
 2. `windowed` / `merged`: one window (rows of an item ordered by id) merges copies of one
    declaration (the earliest withdrawal stands; disagreeing copies are all kept and make the
    item unreadable) and gives the item's earliest createdAt (retroactivity, step 5).
@@ -19,9 +21,11 @@ database only compares column values. The shape of the query (one CTE chain, one
 4. `parties`: per party and leaf, the newest deciding declaration (step 7), packed into one
    BIGINT; every yes/no finding packed into one bit mask.
 5. `items` / `facts`: per item, the parties' decisions and the merged content facts (§6.2).
-6. `found` / `leaves` / `purposes` / final: which permissions count (step 8), across parties
-   (9), unreadable input (1), the policy (10); leaves combine per purpose (2), purposes per
-   item (§10.5).
+6. `summarized` / `found` / `leaves` / `purposes` / final: which permissions count (step 8:
+   each party's packed permission is judged on its integer codes and the item's bitwise-or of
+   the verdicts says whether one counts, which exclusion codes arose and the counting duties),
+   across parties (9), unreadable input (1), the policy (10); leaves combine per purpose (2),
+   purposes per item (§10.5).
 
 Only the few spellings that differ between DuckDB and Spark SQL live in `Dialect`; every value
 inlined into the text is either a vocabulary term checked by AuditQuestion or a literal quoted
@@ -30,6 +34,7 @@ by the dialect, so no purpose name, policy name or path can change the query's s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -51,6 +56,8 @@ from aiconsent.manifests.layout import (
 from aiconsent.vocabulary.purposes import purpose_tree
 
 DIALECTS: Final = ("duckdb", "spark")
+_CodeTest = Callable[[frozenset[str] | set[str]], str]
+"""Tests a packed winner's coded field against a set of names (see `permission_summary`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +91,8 @@ class Dialect:
     day_number: str  # {d}: days since 1970-01-01
     date_of_day: str  # {n}: the date n days after 1970-01-01
     constraint: str  # the rule field `constraint` (a reserved word) as an identifier
+    wide: str  # {x}: as a 127-bit integer (room for a packed ordering key)
+    fail: str  # {message}: raise an error with this (quoted) message
 
     def quote(self, text: str) -> str:
         """A string literal that can hold any text (and nothing else)."""
@@ -125,6 +134,8 @@ DUCKDB: Final = Dialect(
     day_number="CAST(({d}) - DATE '1970-01-01' AS BIGINT)",
     date_of_day="(DATE '1970-01-01' + CAST({n} AS INTEGER))",
     constraint='"constraint"',
+    wide="CAST({x} AS HUGEINT)",
+    fail="error({message})",
     marker_json=(
         "coalesce(CASE WHEN {j} LIKE '%\"unreadable\"%' AND json_valid({j}) "
         "AND json_type({j}) = 'OBJECT' THEN list_contains(json_keys({j}), 'unreadable') END, "
@@ -163,6 +174,8 @@ SPARK: Final = Dialect(
     day_number="CAST(unix_date({d}) AS BIGINT)",
     date_of_day="date_from_unix_date(CAST({n} AS INT))",
     constraint="`constraint`",
+    wide="CAST({x} AS DECIMAL(38, 0))",
+    fail="raise_error({message})",
     marker_json=(
         "coalesce(CASE WHEN {j} LIKE '%\"unreadable\"%' THEN "
         "array_contains(json_object_keys({j}), 'unreadable') END, false)"
@@ -196,7 +209,19 @@ _BASIS_SHIFT: Final = 6
 _CARRIER_SHIFT: Final = 9
 _DUTIES_SHIFT: Final = 13
 _DAY_SHIFT: Final = 16
-_DAY_BIAS: Final = 1_000_000  # days, so that dates before 1970 pack as positive numbers
+_EXCLUSIONS: Final = (
+    "minor-content",
+    "private-content",
+    "untrusted-carrier",
+    "basis-not-accepted",
+)
+"""Step 8's codes, in the order of their bits in a permission summary (bits 1-4)."""
+_SUMMARY_DUTIES_SHIFT: Final = 5
+_DAY_BIAS: Final = 1_000_000
+_RANK_BITS: Final = 22  # a declaration's rank among its item's ids in the newest-first key
+_ROW_BITS: Final = (
+    40  # its row in the file  # days, so that dates before 1970 pack as positive numbers
+)
 _LEAF_FLAGS: Final = (
     "expired",
     "not_yet",
@@ -227,19 +252,11 @@ def _leaf_bit(index: int, flag: str) -> int:
     return index * len(_LEAF_BITS) + _LEAF_BITS.index(flag)
 
 
-_FEATURES: Final = (
-    "any",
-    "proh_depth",
-    "perm_depth",
-    "withdrawn_depth",
-    "agent_prohibition",
-    "agent_permission",
-    "constrained",
-    "outside_prohibition",
-    "outside_permission",
-    "outside_withdrawn",
-)
-"""Per-leaf columns `rule_features` computes (suffixed with the leaf's index)."""
+_KINDS: Final = {"declaration": 0, "marker": 1, "empty": 2, "bad": 3}
+"""A row's kind as a small integer (cheaper to carry and compare than its name)."""
+_IS_DECLARATION: Final = f"kind = {_KINDS['declaration']}"
+_IS_MARKER: Final = f"kind = {_KINDS['marker']}"
+_IS_BAD: Final = f"kind = {_KINDS['bad']}"
 _EMPTY_ROW_COLUMNS: Final = (
     "target_url",
     "target_url_pattern",
@@ -341,7 +358,8 @@ class _Compiler:
     # -- 1. classification ---------------------------------------------------------------------
 
     def row_readable(self) -> str:
-        """manifests.layout._typed_declaration's checks, as one predicate on a row."""
+        """manifests.layout._typed_declaration's checks, as one condition on a row (NULL or
+        false: not readable). Only valid as a CASE WHEN condition."""
         d = self.d
         checks = [
             "declaration_id <> ''",
@@ -373,7 +391,9 @@ class _Compiler:
             "coalesce(age_at_creation BETWEEN 0 AND 150, true)",
             f"(carrier IS NULL OR {self.in_list('carrier', CARRIERS)})",
         ]
-        return "coalesce(" + "\n        AND ".join(f"({c})" for c in checks) + ", false)"
+        # A bare conjunction (no coalesce): as a CASE condition it short-circuits row by row,
+        # and NULL falls through to ELSE exactly as false does.
+        return "(" + "\n        AND ".join(f"({c})" for c in checks) + ")"
 
     def hex_re(self) -> str:
         if self.d.name == "spark":
@@ -404,25 +424,37 @@ class _Compiler:
             f"AND {self.sorted_set(derived)} = {self.sorted_set(purposes)} END"
         )
 
+    def digest(self, values: list[str]) -> str:
+        """A 64-bit hash of `values` in order. Spark's xxhash64 skips nulls, so there a null
+        flag per value keeps positions apart; DuckDB's hash already tells NULL apart."""
+        if self.d.name == "spark":
+            return self.d.hash.format(args=", ".join(f"({v}) IS NULL, {v}" for v in values))
+        return self.d.hash.format(args=", ".join(values))
+
     def canonical_rules(self, column: str, *, with_duty: bool) -> str:
-        """A rule list in an order-free form (layout compares copies with lists as sets)."""
-        fields = {
-            "purpose": "r.purpose",
-            "agent": self.d.sort.format(a="r.agent"),
-            "constraint": self.d.sort.format(a=f"r.{self.d.constraint}"),
-        }
+        """A rule list in an order-free form (layout compares copies with lists as sets): the
+        sorted digests of its rules, each over its lists sorted. Far cheaper than sorting the
+        rule structs themselves."""
+        d = self.d
+        fields = ["r.purpose", self.canonical_strings("r.agent")]
+        fields.append(self.canonical_strings(f"r.{d.constraint}"))
         if with_duty:
-            fields["duty"] = self.d.sort.format(a="r.duty")
-        body = self.struct(**fields)
-        return self.d.sort.format(a=self.d.transform.format(a=column, f=self.d.lam("r", body)))
+            fields.append(self.canonical_strings("r.duty"))
+        return d.sort.format(a=d.transform.format(a=column, f=d.lam("r", self.digest(fields))))
+
+    def canonical_strings(self, column: str) -> str:
+        """A string list in an order-free form; lists of at most one value already are."""
+        d = self.d
+        sort = d.sort.format(a=column)
+        return f"CASE WHEN {d.size.format(a=column)} <= 1 THEN {column} ELSE {sort} END"
 
     def shape(self) -> str:
         """A 64-bit digest of everything copies must agree on (all but withdrawnAt, carrier)."""
         values = [
-            self.d.sort.format(a="target_url"),
-            self.d.sort.format(a="target_url_pattern"),
-            self.d.sort.format(a="target_sha256"),
-            self.d.sort.format(a="target_collection"),
+            self.canonical_strings("target_url"),
+            self.canonical_strings("target_url_pattern"),
+            self.canonical_strings("target_sha256"),
+            self.canonical_strings("target_collection"),
             "declared_by_id",
             "declared_by_role",
             "declared_by_name",
@@ -431,7 +463,7 @@ class _Compiler:
             "valid_from",
             "valid_until",
             "basis",
-            self.d.sort.format(a="jurisdiction"),
+            self.canonical_strings("jurisdiction"),
             "retroactive",
             self.canonical_rules("permission", with_duty=True),
             self.canonical_rules("prohibition", with_duty=False),
@@ -445,9 +477,7 @@ class _Compiler:
             "withdrawal_url",
             "evidence",
         ]
-        # Null flags keep positions apart where a hash skips nulls (Spark's xxhash64).
-        args = ", ".join(f"({v}) IS NULL, {v}" for v in values)
-        return self.d.hash.format(args=args)
+        return self.digest(values)
 
     def classified(self, source: str) -> str:
         """Every row reduced to the few values later steps need (streaming, no shuffle)."""
@@ -462,8 +492,12 @@ class _Compiler:
         features = ",\n        ".join(self.rule_features())
         masks = ",\n        ".join(self.rule_masks())
         perm_out, proh_out = self.place_tests()
+        # The features are cheap to derive again from the two masks after the window, which
+        # then carries two numbers per leaf instead of ten columns.
         kept = ",\n        ".join(
-            f"{name}_{index}" for index in range(len(self.leaves)) for name in _FEATURES
+            f"{kind}_mask_{index}"
+            for index in range(len(self.leaves))
+            for kind in ("permission", "prohibition")
         )
         duties = ",\n        ".join(
             f"CASE WHEN perm_depth_{index} IS NOT NULL AND {has_duty} THEN {listed} "
@@ -479,10 +513,11 @@ class _Compiler:
 typed AS (
     SELECT *,
         CASE
-            WHEN declaration_id = {self.lit(UNREADABLE_ID)} OR is_marker THEN 'marker'
-            WHEN declaration_id IS NULL THEN CASE WHEN {all_null} THEN 'empty' ELSE 'bad' END
-            WHEN {self.row_readable()} THEN 'declaration'
-            ELSE 'bad'
+            WHEN declaration_id = {self.lit(UNREADABLE_ID)} OR is_marker THEN {_KINDS["marker"]}
+            WHEN declaration_id IS NULL THEN
+                CASE WHEN {all_null} THEN {_KINDS["empty"]} ELSE {_KINDS["bad"]} END
+            WHEN {self.row_readable()} THEN {_KINDS["declaration"]}
+            ELSE {_KINDS["bad"]}
         END AS kind,
         CASE WHEN is_marker AND {d.size.format(a=known)} > 0 THEN {known} END AS marker_leaves
     FROM (SELECT *, {marker} AS is_marker FROM {source}) AS marked
@@ -524,7 +559,9 @@ classified AS (
         age_at_creation,
         adult_since,
         {marks},
-        CASE WHEN kind = 'declaration' THEN {self.shape()} END AS shape,
+        CASE WHEN {_IS_DECLARATION} THEN {self.shape()} END AS shape,
+        perm_out,
+        proh_out,
         {kept},
         {duties}
     FROM featured
@@ -613,7 +650,7 @@ classified AS (
     def merged(self) -> str:
         """Copies merge (§6.2 rule 2). One sort serves every window: rows of an item ordered
         by id, so the peers of a row are its copies and the whole partition is its item."""
-        declaration = "kind = 'declaration'"
+        declaration = _IS_DECLARATION
         first_copy = self.struct(
             other=f"NOT ({declaration})",
             open="withdrawn_at IS NULL",
@@ -627,9 +664,11 @@ windowed AS (
         min(shape) OVER copies AS shape_low,
         max(shape) OVER copies AS shape_high,
         min(CASE WHEN {declaration} THEN withdrawn_at END) OVER copies AS withdrawn_first,
-        min_by(row_index, {first_copy}) OVER copies AS first_copy
+        min_by(row_index, {first_copy}) OVER copies AS first_copy,
+        dense_rank() OVER ordered AS id_rank
     FROM classified
     WINDOW
+        ordered AS (PARTITION BY item ORDER BY id),
         copies AS (PARTITION BY item ORDER BY id RANGE BETWEEN CURRENT ROW AND CURRENT ROW),
         whole AS (PARTITION BY item ORDER BY id
                   ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
@@ -658,6 +697,7 @@ merged AS (
 
     def ruled(self) -> str:
         at = self.at_literal()
+        features = ",\n        ".join(self.rule_features())
         columns: list[str] = []
         for i in range(len(self.leaves)):
             columns += [
@@ -681,7 +721,8 @@ stated AS (
     SELECT *,
         coalesce(withdrawn_merged <= {at}, false) AS withdrawn,
         in_force OR coalesce(withdrawn_merged <= {at}, false) AS takes_part,
-        NOT retroactive AND (created_min IS NULL OR created_min < declared_at) AS late
+        NOT retroactive AND (created_min IS NULL OR created_min < declared_at) AS late,
+        {features}
     FROM merged
 ),
 ruled AS (
@@ -698,8 +739,7 @@ ruled AS (
             f"(withdrawn OR ({proh} IS NOT NULL AND ({perm} IS NULL OR {proh} >= {perm})))"
         )
         candidate = (
-            f"kind = 'declaration' AND ({proh} IS NOT NULL OR {perm} IS NOT NULL "
-            f"OR {wdr} IS NOT NULL)"
+            f"{_IS_DECLARATION} AND ({proh} IS NOT NULL OR {perm} IS NOT NULL OR {wdr} IS NOT NULL)"
         )
         from_withdrawal = (
             f"coalesce(withdrawn AND {wdr} IS NOT NULL AND ({proh} IS NULL OR {wdr} > {proh}), "
@@ -722,11 +762,22 @@ ruled AS (
             )
             + " AS BIGINT)"
         )
-        key = self.struct(
-            newest=f"-{d.epoch_us.format(x='declared_at')}",
-            permission=f"NOT {is_prohibition}",
-            id="id",
-            row="row_index",
+        # The order (newest first, permissions after prohibitions, id, row) packed into one
+        # 127-bit integer: an arg-min over a number is far cheaper than over a struct with a
+        # string. The id is replaced by its rank among the item's ids (same order).
+        low = (
+            f"CASE WHEN {is_prohibition} THEN 0 ELSE {1 << 62} END "
+            f"+ CAST(id_rank AS BIGINT) * {1 << _ROW_BITS} + row_index"
+        )
+        newest = d.wide.format(x=f"-{d.epoch_us.format(x='declared_at')}")
+        packed = f"{newest} * {d.wide.format(x=str(1 << 63))} + {d.wide.format(x=low)}"
+        message = self.lit(
+            f"an item holds {1 << _RANK_BITS} or more declarations, or the manifest "
+            f"{1 << _ROW_BITS} or more rows (the audit's limits)"
+        )
+        key = (
+            f"CASE WHEN id_rank < {1 << _RANK_BITS} AND row_index < {1 << _ROW_BITS} "
+            f"THEN {packed} ELSE {d.fail.format(message=message)} END"
         )
         return candidate, record, key
 
@@ -735,19 +786,19 @@ ruled AS (
     def parties(self) -> str:
         """Step 7 per party and leaf; every yes/no finding packed into one bit mask, which is
         far cheaper to aggregate than a dozen filtered boolean aggregates."""
-        declaration = "kind = 'declaration'"
+        declaration = _IS_DECLARATION
         bits: list[str] = []
         for index in range(len(self.leaves)):
             for flag in _LEAF_FLAGS[:-1]:
                 bits.append(self.bit(f"{declaration} AND {flag}_{index}", _leaf_bit(index, flag)))
-            bits.append(self.bit(f"kind = 'marker' AND marks_{index}", _leaf_bit(index, "marker")))
+            bits.append(self.bit(f"{_IS_MARKER} AND marks_{index}", _leaf_bit(index, "marker")))
         facts = {
             "personal_true": f"{declaration} AND personal_data",
             "personal_false": f"{declaration} AND NOT personal_data",
             "minor_at_creation": f"{declaration} AND minor_at_creation",
             "withdrawn": f"{declaration} AND withdrawn",
-            "unreadable": "kind = 'bad' OR kind = 'marker' OR disagrees",
-            "unreadable_everywhere": "kind = 'bad' OR disagrees",
+            "unreadable": f"{_IS_BAD} OR {_IS_MARKER} OR disagrees",
+            "unreadable_everywhere": f"{_IS_BAD} OR disagrees",
         }
         bits += [self.bit(condition, _FACT_BITS[name]) for name, condition in facts.items()]
         columns = [f"bit_or({' + '.join(bits)}) AS flags"]
@@ -779,33 +830,6 @@ parties AS (
 
     def field(self, packed: str, shift: int, width: int) -> str:
         return f"({self.d.shift_right.format(x=packed, n=shift)} & {(1 << width) - 1})"
-
-    def decoded(self, packed: str) -> str:
-        """A packed winner (see `choice`) as the record step 8 reads."""
-        d = self.d
-
-        def name(shift: int, width: int, values: tuple[str, ...]) -> str:
-            cases = " ".join(f"WHEN {i} THEN {self.lit(v)}" for i, v in enumerate(values))
-            return f"CASE {self.field(packed, shift, width)} {cases} END"
-
-        duties = d.filter.format(
-            a=self.array(
-                [
-                    f"CASE WHEN {self.has(packed, _DUTIES_SHIFT + i)} THEN {self.lit(duty)} END"
-                    for i, duty in enumerate(_DUTY_BITS)
-                ]
-            ),
-            f=d.lam("x", "x IS NOT NULL"),
-        )
-        day = f"{self.d.shift_right.format(x=packed, n=_DAY_SHIFT)} - {_DAY_BIAS}"
-        return self.struct(
-            standing=self.has(packed, 1),
-            role=name(_ROLE_SHIFT, 3, _ROLE_CODES),
-            basis=name(_BASIS_SHIFT, 3, _BASIS_CODES),
-            carrier=name(_CARRIER_SHIFT, 4, _CARRIER_CODES),
-            day=d.date_of_day.format(n=day),
-            duties=duties,
-        )
 
     def has(self, mask: str, bit: int) -> str:
         return f"(({mask} & CAST({1 << bit} AS BIGINT)) <> 0)"
@@ -866,56 +890,84 @@ facts AS (
     SELECT *,
         minor_at_creation OR coalesce(age_at_creation < {int(age)}, false) AS minor,
         coalesce(visibility_rank = 2, false) AS private,
-        personal_true OR NOT personal_false AS personal
+        personal_true OR NOT personal_false AS personal,
+        {self.d.day_number.format(d="adult_since")} AS adult_day
     FROM unpacked
 )"""
 
     # -- 6. leaves, purposes, items ------------------------------------------------------------
 
-    def excluded_by(self, leaf: str) -> str:
-        """Step 8 for a permission record `w`: the code that keeps it from counting, or NULL."""
+    def packed_in(
+        self,
+        packed: str,
+        shift: int,
+        width: int,
+        codes: tuple[str, ...],
+        values: frozenset[str] | set[str],
+    ) -> str:
+        """A packed winner's coded field (see `choice`) is one of `values`."""
+        wanted = sorted(codes.index(v) for v in values if v in codes)
+        if not wanted:
+            return "false"
+        return f"{self.field(packed, shift, width)} IN ({', '.join(map(str, wanted))})"
+
+    def permission_summary(self, leaf: str) -> str:
+        """Step 8 for a packed permission winner `w`, as one BIGINT whose bitwise or over the
+        item's winners says everything later steps need: bit 0 some permission counts, bits
+        1-4 the exclusion codes met (_EXCLUSIONS), bits 5- the duties of counting ones."""
         policy = self.q.policy
         ai = self.tree.is_ai(leaf)
         cases: list[str] = []
+
+        def basis_in(values: frozenset[str] | set[str]) -> str:
+            return self.packed_in("w", _BASIS_SHIFT, 3, _BASIS_CODES, values)
+
+        def role_in(values: frozenset[str] | set[str]) -> str:
+            return self.packed_in("w", _ROLE_SHIFT, 3, _ROLE_CODES, values)
+
+        def code(name: str) -> int:
+            return 1 << (1 + _EXCLUSIONS.index(name))
+
         if ai:
-            minor_basis = (
-                "true" if policy.exclude_minors else self.in_list("w.basis", _NEVER_FOR_MINORS)
-            )
+            minor_basis = "true" if policy.exclude_minors else basis_in(_NEVER_FOR_MINORS)
+            day = f"({self.d.shift_right.format(x='w', n=_DAY_SHIFT)} - {_DAY_BIAS})"
             grown_up = (
-                f"coalesce({self.in_list('w.role', {'creator', 'data-subject'})} "
-                "AND w.day >= adult_since, false)"
+                f"coalesce({role_in({'creator', 'data-subject'})} AND {day} >= adult_day, false)"
             )
             cases += [
-                f"WHEN minor AND {minor_basis} THEN 'minor-content'",
-                f"WHEN minor AND w.role <> 'guardian' AND NOT {grown_up} THEN 'minor-content'",
+                f"WHEN minor AND {minor_basis} THEN {code('minor-content')}",
+                f"WHEN minor AND NOT {role_in({'guardian'})} AND NOT {grown_up} "
+                f"THEN {code('minor-content')}",
             ]
             private_basis = (
                 "true"
                 if policy.exclude_private
-                else (
-                    f"NOT {self.in_list('w.basis', {'explicit-consent', 'license'})} "
-                    "OR NOT w.standing"
-                )
+                else (f"NOT {basis_in({'explicit-consent', 'license'})} OR NOT {self.has('w', 1)}")
             )
-            cases.append(f"WHEN private AND ({private_basis}) THEN 'private-content'")
+            cases.append(f"WHEN private AND ({private_basis}) THEN {code('private-content')}")
         if policy.trusted_carriers is not None:
-            trusted = self.in_list("w.carrier", policy.trusted_carriers)
-            cases.append(f"WHEN NOT {trusted} THEN 'untrusted-carrier'")
-        counts = self.counts(leaf)
+            trusted = self.packed_in(
+                "w", _CARRIER_SHIFT, 4, _CARRIER_CODES, set(policy.trusted_carriers)
+            )
+            cases.append(f"WHEN NOT {trusted} THEN {code('untrusted-carrier')}")
+        counts = self.counts(leaf, basis_in, role_in)
         if counts != "true":
-            cases.append(f"WHEN NOT ({counts}) THEN 'basis-not-accepted'")
+            cases.append(f"WHEN NOT ({counts}) THEN {code('basis-not-accepted')}")
+        duties = self.field("w", _DUTIES_SHIFT, len(_DUTY_BITS))
+        counted = f"1 + {duties} * {1 << _SUMMARY_DUTIES_SHIFT}"
+        body = f"CAST(CASE {' '.join(cases)} ELSE {counted} END AS BIGINT)"
         if not cases:
-            return "CAST(NULL AS STRING)" if self.d.name == "spark" else "CAST(NULL AS VARCHAR)"
-        return "CASE " + " ".join(cases) + " END"
+            body = f"CAST({counted} AS BIGINT)"
+        return body
 
-    def counts(self, leaf: str) -> str:
-        """Policy.counts(leaf, basis, role, personal) for a record `w`."""
+    def counts(self, leaf: str, basis_in: _CodeTest, role_in: _CodeTest) -> str:
+        """Policy.counts(leaf, basis, role, personal) for a packed winner `w`."""
         policy = self.q.policy
         if policy.accept is None:
             return "true"
         accepted = [
-            f"({self.in_list('w.basis', rule.bases)}"
-            + (f" AND {self.in_list('w.role', rule.roles)})" if rule.roles is not None else ")")
+            f"({basis_in(rule.bases)}"
+            + (f" AND {role_in(rule.roles)})" if rule.roles is not None else ")")
             for rule in policy.accept
             if leaf in rule.leaves
         ]
@@ -924,17 +976,40 @@ facts AS (
             return f"NOT personal OR {any_rule}"
         return any_rule
 
+    def duty_names(self, mask: str) -> str:
+        """A duties bit mask as the sorted list of duty names (the bits are in name order)."""
+        d = self.d
+        return d.filter.format(
+            a=self.array(
+                [
+                    f"CASE WHEN {self.has(mask, i)} THEN {self.lit(duty)} END"
+                    for i, duty in enumerate(_DUTY_BITS)
+                ]
+            ),
+            f=d.lam("x", "x IS NOT NULL"),
+        )
+
     def leaf_columns(self) -> str:
         d = self.d
         policy = self.q.policy
+        summaries: list[str] = []
         columns: list[str] = []
         for index, leaf in enumerate(self.leaves):
             ai = self.tree.is_ai(leaf)
-            perms = d.transform.format(a=f"permissions_{index}", f=d.lam("p", self.decoded("p")))
-            code = self.excluded_by(leaf)
-            counted = d.filter.format(a=perms, f=d.lam("w", f"({code}) IS NULL"))
+            each = d.transform.format(
+                a=f"permissions_{index}", f=d.lam("w", self.permission_summary(leaf))
+            )
+            summaries.append(
+                f"coalesce({d.bit_or_list.format(a=each)}, CAST(0 AS BIGINT)) AS summary_{index}"
+            )
+            summary = f"summary_{index}"
             excluded = d.filter.format(
-                a=d.transform.format(a=perms, f=d.lam("w", code)),
+                a=self.array(
+                    [
+                        f"CASE WHEN {self.has(summary, 1 + i)} THEN {self.lit(name)} END"
+                        for i, name in enumerate(_EXCLUSIONS)
+                    ]
+                ),
                 f=d.lam("c", "c IS NOT NULL"),
             )
             found = self.array(
@@ -951,9 +1026,9 @@ facts AS (
                 ]
             )
             found = d.filter.format(a=found, f=d.lam("c", "c IS NOT NULL"))
-            why_not = self.concat(found, f"coalesce({excluded}, {d.empty_strings})")
+            why_not = self.concat(found, excluded)
             denied = f"(by_standing_{index} OR by_other_{index})"
-            allowed = f"{d.size.format(a=counted)} > 0"
+            allowed = self.has(summary, 0)
             fact_denied = "(minor OR private)" if ai else "false"
             prohibited = self.array(
                 [
@@ -967,9 +1042,7 @@ facts AS (
             permitted = self.array(["'permitted'"])
             no_signal = self.array(["'no-signal'"])
             with_fact = self.concat(why_not, self.array([fact_code]))
-            duties = self.sorted_set(
-                self.flatten(d.transform.format(a=counted, f=d.lam("w", "w.duties")))
-            )
+            duties = self.d.shift_right.format(x=summary, n=_SUMMARY_DUTIES_SHIFT)
             columns += [
                 f"""CASE WHEN {denied} THEN 'denied' WHEN {allowed} THEN 'allowed'
                     WHEN {fact_denied} THEN 'denied' ELSE 'unknown' END AS found_{index}""",
@@ -979,9 +1052,10 @@ facts AS (
                     WHEN {d.size.format(a=why_not)} > 0 THEN {why_not}
                     ELSE {no_signal} END AS found_codes_{index}""",
                 f"""CASE WHEN NOT {denied} AND {allowed} THEN {duties}
-                    ELSE {d.empty_strings} END AS found_duties_{index}""",
+                    ELSE CAST(0 AS BIGINT) END AS found_duties_{index}""",
                 f"unreadable_everywhere OR marker_{index} AS unreadable_{index}",
             ]
+        summary_body = ",\n        ".join(summaries)
         body = ",\n        ".join(columns)
         mapped: list[str] = []
         target = policy.unknown_becomes
@@ -1005,15 +1079,20 @@ facts AS (
             mapped += [
                 f"{mapped_outcome} AS outcome_{index}",
                 f"{codes} AS codes_{index}",
-                f"CASE WHEN {hidden} THEN {d.empty_strings} ELSE found_duties_{index} END "
+                f"CASE WHEN {hidden} THEN CAST(0 AS BIGINT) ELSE found_duties_{index} END "
                 f"AS duties_{index}",
             ]
         mapped_body = ",\n        ".join(mapped)
         return f"""
+summarized AS (
+    SELECT *,
+        {summary_body}
+    FROM facts
+),
 found AS (
     SELECT *,
         {body}
-    FROM facts
+    FROM summarized
 ),
 leaves AS (
     SELECT *,
@@ -1048,7 +1127,9 @@ leaves AS (
                     f"ELSE {d.empty_strings} END"
                 )
         item_decision = self.combine([f"decision_{p}" for p in purposes])
-        all_duties = self.flatten(self.array([f"duties_{i}" for i in range(len(self.leaves))]))
+        all_duties = self.duty_names(
+            "(" + " | ".join(f"duties_{i}" for i in range(len(self.leaves))) + ")"
+        )
         integer = "INTEGER"
         purpose_body = ",\n        ".join(purpose_columns)
         return f"""
@@ -1061,7 +1142,7 @@ SELECT
     item,
     {item_decision} AS decision,
     {self.sorted_set(self.flatten(self.array(reason_lists)))} AS reasons,
-    CASE WHEN {item_decision} = 'allowed' THEN {self.sorted_set(all_duties)}
+    CASE WHEN {item_decision} = 'allowed' THEN {all_duties}
          ELSE {d.empty_strings} END AS duties,
     minor,
     withdrawn,
