@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
-from aiconsent.carriers.content import load
+from aiconsent.carriers.content import brief, image_media_type, load
 from aiconsent.carriers.gate import describe, first_error
 from aiconsent.carriers.safe_write import SafeWriteError, atomic_produce, check_target
 from aiconsent.formats.cawg import LABEL as TRAINING_MINING_LABEL
@@ -59,21 +59,6 @@ SUFFIXES: Final[dict[str, str]] = {
 
 class C2paManifestError(ValueError):
     """Content that cannot be signed safely, bad signing material, or bad declarations."""
-
-
-def media_type_of(data: bytes) -> str | None:
-    """The media type the magic bytes say (JPEG, PNG, WebP, TIFF, GIF), or None."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    if data.startswith((b"II*\x00", b"MM\x00*")):
-        return "image/tiff"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    return None
 
 
 def _c2pa() -> Any:
@@ -132,7 +117,7 @@ def _expected_type(path: Path, data: bytes) -> str:
     if expected is None:
         names = ", ".join(sorted(SUFFIXES))
         raise C2paManifestError(f"{path.name}: not a file name C2PA is written to here ({names})")
-    actual = media_type_of(data)
+    actual = image_media_type(data)
     if actual != expected:
         raise C2paManifestError(f"{path.name}: the bytes are {actual or 'unknown'}, not {expected}")
     return expected
@@ -296,13 +281,8 @@ def read_c2pa(
     try:
         _read_into(result, data, origin, context, max_bytes, _trusted_states(trust_settings))
     except Exception as error:  # the last guard: a library surprise is unreadable, not a crash
-        unreadable(result, origin, CARRIER, f"the C2PA manifest cannot be read: {_brief(error)}")
+        unreadable(result, origin, CARRIER, f"the C2PA manifest cannot be read: {brief(error)}")
     return result
-
-
-def _brief(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return (lines[0] if lines else type(error).__name__)[:200]
 
 
 def _trusted_states(settings: Mapping[str, Any] | None) -> tuple[str, ...]:
@@ -323,7 +303,7 @@ def _read_into(
     if len(data) > max_bytes:
         unreadable(result, origin, CARRIER, f"larger than {max_bytes} bytes; not read")
         return
-    media_type = media_type_of(data)
+    media_type = image_media_type(data)
     if media_type is None:
         unreadable(result, origin, CARRIER, "not a JPEG, PNG, WebP, TIFF or GIF image")
         return
@@ -334,7 +314,7 @@ def _read_into(
             return  # no manifest: nothing declared here
         text = reader.json()
     except Exception as error:
-        unreadable(result, origin, CARRIER, f"the C2PA manifest is damaged: {_brief(error)}")
+        unreadable(result, origin, CARRIER, f"the C2PA manifest is damaged: {brief(error)}")
         return
     reading = read_manifest_store(text, origin, invalid="unreadable", trusted_states=trusted_states)
     result.extend(reading.result)

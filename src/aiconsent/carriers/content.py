@@ -1,4 +1,5 @@
-"""Loading the content a carrier reader looks at: bytes given, or a file read with a size cap."""
+"""What every carrier reader shares: loading the content (bytes, or a file read with a size cap),
+telling an image's type from its magic bytes, and wording a library's error in one line."""
 
 from __future__ import annotations
 
@@ -32,3 +33,24 @@ def load(
             unreadable(result, Origin(source, source, {}), carrier, f"cannot read: {error}")
             return result
     return data, Origin.for_bytes(data, source)
+
+
+def image_media_type(data: bytes) -> str | None:
+    """The media type an image's magic bytes say (JPEG, PNG, WebP, TIFF, GIF), or None."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data.startswith((b"II*\x00", b"MM\x00*")):
+        return "image/tiff"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    return None
+
+
+def brief(error: BaseException) -> str:
+    """A library's first complaint only: exiv2, qpdf and c2pa write many lines for one file."""
+    lines = str(error).strip().splitlines()
+    return (lines[0] if lines else type(error).__name__)[:200]

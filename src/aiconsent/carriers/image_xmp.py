@@ -23,7 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from aiconsent.carriers.content import load
+from aiconsent.carriers.content import brief, image_media_type, load
 from aiconsent.carriers.gate import describe, first_error
 from aiconsent.carriers.safe_write import (
     SafeWriteError,
@@ -60,6 +60,12 @@ SUFFIXES: Final[dict[str, tuple[str, str]]] = {
 _FORBIDDEN_XML: Final = re.compile(rb"<!(doctype|entity)", re.IGNORECASE)
 _LANG: Final = re.compile(r'^lang="([^"]*)"$')
 T = TypeVar("T")
+_KINDS: Final = {
+    "image/jpeg": "jpeg",
+    "image/png": "png",
+    "image/webp": "webp",
+    "image/tiff": "tiff",
+}
 
 
 class ImageXmpError(ValueError):
@@ -75,16 +81,8 @@ class ImageXmpPlan:
 
 
 def kind_of(data: bytes) -> str | None:
-    """The image kind its magic bytes say (jpeg, png, webp, tiff), or None."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    if data.startswith((b"II*\x00", b"MM\x00*")):
-        return "tiff"
-    return None
+    """The image kind its magic bytes say (jpeg, png, webp, tiff), or None (GIF has no XMP here)."""
+    return _KINDS.get(image_media_type(data) or "")
 
 
 @cache
@@ -342,7 +340,7 @@ def read_image(
     try:
         _read_into(result, data, origin, max_bytes)
     except Exception as error:  # the last guard: a library surprise is unreadable, not a crash
-        unreadable(result, origin, CARRIER, f"image metadata cannot be read: {_brief(error)}")
+        unreadable(result, origin, CARRIER, f"image metadata cannot be read: {brief(error)}")
     return result
 
 
@@ -362,17 +360,11 @@ def _read_into(result: ReadResult, data: bytes, origin: Origin, max_bytes: int) 
         xmp: dict[str, Any] = _with_image(data, lambda image: image.read_xmp())
     except Exception as error:
         unreadable(
-            result, origin, CARRIER, f"the {kind} image's metadata is damaged: {_brief(error)}"
+            result, origin, CARRIER, f"the {kind} image's metadata is damaged: {brief(error)}"
         )
         return
     _read_declarations(result, xmp.get(DECLARATIONS_KEY), origin)
     _read_plus(result, xmp, origin)
-
-
-def _brief(error: Exception) -> str:
-    """exiv2's first complaint only: its messages run to many lines for one damaged file."""
-    lines = str(error).strip().splitlines()
-    return (lines[0] if lines else type(error).__name__)[:200]
 
 
 def _read_declarations(result: ReadResult, value: Any, origin: Origin) -> None:

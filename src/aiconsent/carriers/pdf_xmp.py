@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
-from aiconsent.carriers.content import load
+from aiconsent.carriers.content import brief, load
 from aiconsent.carriers.gate import describe, first_error
 from aiconsent.carriers.safe_write import SafeWriteError, atomic_produce, check_target
 from aiconsent.formats.common import Loss, Origin, unreadable
@@ -253,7 +253,7 @@ def _rewrite(source: Path, temporary: Path, name: str, values: Mapping[str, str]
     except PdfXmpError:
         raise
     except Exception as error:  # qpdf raises PdfError and friends for damaged files
-        raise PdfXmpError(f"{name}: cannot update its metadata: {_brief(error)}") from error
+        raise PdfXmpError(f"{name}: cannot update its metadata: {brief(error)}") from error
     _verify(temporary, name, pages, values)
 
 
@@ -271,11 +271,6 @@ def _verify(updated: Path, name: str, pages: list[list[str]], values: Mapping[st
         raise PdfXmpError(f"{name}: rewriting would change page content; refusing")
     if not ours:
         raise PdfXmpError(f"{name}: the rewritten PDF does not hold what was written")
-
-
-def _brief(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return (lines[0] if lines else type(error).__name__)[:200]
 
 
 # --------------------------------------------------------------------------- reading
@@ -300,7 +295,7 @@ def read_pdf(
     try:
         _read_into(result, data, origin, max_bytes)
     except Exception as error:  # the last guard: a library surprise is unreadable, not a crash
-        unreadable(result, origin, CARRIER, f"PDF metadata cannot be read: {_brief(error)}")
+        unreadable(result, origin, CARRIER, f"PDF metadata cannot be read: {brief(error)}")
     return result
 
 
@@ -319,7 +314,7 @@ def _read_into(result: ReadResult, data: bytes, origin: Origin, max_bytes: int) 
         unreadable(result, origin, CARRIER, "encrypted PDF; its metadata cannot be read")
         return
     except Exception as error:
-        unreadable(result, origin, CARRIER, f"damaged PDF: {_brief(error)}")
+        unreadable(result, origin, CARRIER, f"damaged PDF: {brief(error)}")
         return
     if packet is None:
         return

@@ -9,6 +9,8 @@ import json
 import re
 from typing import Final, Literal
 
+from aiconsent.carriers.content import image_media_type
+
 Format = Literal[
     "jsonld",
     "odrl",
@@ -39,7 +41,6 @@ _HEADER_LINE: Final = re.compile(
 )
 _STATUS_LINE: Final = re.compile(rb"^(HTTP/\S+\s+)?[1-5][0-9][0-9]\b[^\n]*\n")
 _SF_DICTIONARY: Final = re.compile(rb"^\s*[a-z*][a-z0-9_.*-]*\s*=")
-_IMAGE_MAGIC: Final = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF8", b"II*\x00", b"MM\x00*")
 
 
 def detect(data: bytes, name: str = "") -> Format:
@@ -48,7 +49,7 @@ def detect(data: bytes, name: str = "") -> Format:
     lowered = head.lower()
     if head.startswith(b"%PDF-"):
         return "pdf"
-    if head.startswith(_IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
+    if image_media_type(head) is not None:
         return "image"
     if head.startswith(b"HTTP/") or (_STATUS_LINE.match(head) and _HEADER_LINE.search(head)):
         return "http-response"
