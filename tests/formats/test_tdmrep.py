@@ -601,6 +601,21 @@ def test_an_epub_whose_package_inflates_beyond_the_limit_is_unreadable() -> None
     assert time.monotonic() - started < 5
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [(10, 99), (8, 1)],  # central directory: an unknown compression method; the encrypted flag
+    ids=["unsupported-compression", "encrypted"],
+)
+def test_an_epub_zipfile_cannot_open_is_unreadable(field: int, value: int) -> None:
+    """zipfile's NotImplementedError and RuntimeError become unreadable, never a crash."""
+    book = bytearray(epub(opf3("0")))
+    entry = book.rindex(b"PK\x01\x02")  # the central directory record of content.opf
+    book[entry + field : entry + field + 2] = value.to_bytes(2, "little")
+    result = read_epub_opf(bytes(book), file_origin(bytes(book), "book.epub"))
+    assert not result.found and len(result.unreadable) == 1
+    assert "not a readable EPUB container" in result.unreadable[0].message
+
+
 # -- PDF XMP --------------------------------------------------------------------------------------
 
 

@@ -479,9 +479,18 @@ def _opf_of_epub(data: bytes) -> bytes:
             for element in container.iter():
                 if _name(element.tag)[1] == "rootfile" and element.get("full-path"):
                     return _member(archive, str(element.get("full-path")))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, OSError, EOFError) as error:
-        raise ValueError(f"not a readable EPUB container ({type(error).__name__})") from error
-    except (RuntimeError, NotImplementedError, zlib.error) as error:
+    # zipfile raises all of these for hostile archives: RuntimeError for encrypted members, its
+    # own NotImplementedError for compression methods it lacks, zlib.error for bad deflate data.
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        KeyError,
+        OSError,
+        EOFError,
+        RuntimeError,
+        NotImplementedError,
+        zlib.error,
+    ) as error:
         raise ValueError(f"not a readable EPUB container ({type(error).__name__})") from error
     raise ValueError("the EPUB container names no package document")
 
