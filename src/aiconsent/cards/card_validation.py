@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from aiconsent.cards.detect import card_kind
 from aiconsent.cards.issues import NO_CONSENT, card_issue
-from aiconsent.cards.reading import read_card
 from aiconsent.validation.issues import Issue
 
 if TYPE_CHECKING:
@@ -24,6 +23,8 @@ def validate_card(data: bytes, name: str, options: Options) -> list[Issue] | Non
     kind = card_kind(data, name)
     if kind is None:
         return None
+    from aiconsent.cards.reading import read_card  # only cards pay for the card readers
+
     reading = read_card(data, name, kind, max_bytes=options.max_bytes, max_depth=options.max_depth)
     issues = list(reading.issues)
     document = reading.document()

@@ -94,27 +94,19 @@ def validate_file(path: str | os.PathLike[str], options: Options = Options()) ->
     card = validate_card(data, name, options)  # a Croissant or Hugging Face card (spec §10)
     if card is not None:
         return FileReport(name, _ordered(card), 1)
-    report = validate_bytes(data, name, options, base=file.resolve().as_uri())
-    if "semantic" not in options.layers and "card" not in options.layers:
-        return report
-    errors = [issue.path for issue in report.issues if issue.severity == "error"]
-    parsed = parse_bytes(data, max_bytes=options.max_bytes, max_depth=options.max_depth)
-    nodes = [
-        node
-        for document in parsed.documents
-        for node in nodes_of(document.value, document.prefix, document.index)
-        if not _has_error_within(node.pointer, errors)
-    ]
-    extra: list[Issue] = []
+    return validate_bytes(data, name, options, base=file.resolve().as_uri(), file=file)
+
+
+def _file_layers(nodes: list[Node], file: Path, options: Options) -> list[Issue]:
+    """Checks that need the file's place on disk: a sidecar against the content beside it
+    (spec §3.4, AIC515) and a DatasetConsent against its manifest (spec §10.6)."""
+    issues: list[Issue] = []
     content = content_of(file)
     if content is not None and "semantic" in options.layers:
-        # a sidecar binds its declarations to the file beside it (spec §3.4): AIC515 when stale
-        extra.extend(check_binding(nodes, content))
+        issues.extend(check_binding(nodes, content))
     if "card" in options.layers:
-        extra.extend(_card_layer(nodes, file))
-    if not extra:
-        return report
-    return FileReport(name, _ordered([*report.issues, *extra]), report.documents)
+        issues.extend(_card_layer(nodes, file))
+    return issues
 
 
 def _card_layer(nodes: list[Node], file: Path) -> list[Issue]:
@@ -129,12 +121,18 @@ def _card_layer(nodes: list[Node], file: Path) -> list[Issue]:
 
 
 def validate_bytes(
-    data: bytes, name: str = "<bytes>", options: Options = Options(), *, base: str | None = None
+    data: bytes,
+    name: str = "<bytes>",
+    options: Options = Options(),
+    *,
+    base: str | None = None,
+    file: Path | None = None,
 ) -> FileReport:
-    """Validate the bytes of one file; base is its URL, for relative references."""
+    """Validate the bytes of one file; base is its URL, for relative references; file, when
+    the bytes were read from disk, enables the checks against what lies beside it."""
     parsed = parse_bytes(data, max_bytes=options.max_bytes, max_depth=options.max_depth)
     issues = list(parsed.issues)
-    issues.extend(_later_layers(parsed, options, base or f"file:///{name.lstrip('/')}"))
+    issues.extend(_later_layers(parsed, options, base or f"file:///{name.lstrip('/')}", file))
     return FileReport(name, _ordered(issues), len(parsed.documents))
 
 
@@ -145,7 +143,9 @@ def validate_value(value: Any, name: str = "<value>", options: Options = Options
     return validate_bytes(json.dumps(value).encode("utf-8"), name, options)
 
 
-def _later_layers(parsed: ParsedFile, options: Options, base: str) -> list[Issue]:
+def _later_layers(
+    parsed: ParsedFile, options: Options, base: str, file: Path | None = None
+) -> list[Issue]:
     broken = has_bad_values(parsed)
     documents = [document for document in parsed.documents if document.index not in broken]
     issues: list[Issue] = []
@@ -184,6 +184,10 @@ def _later_layers(parsed: ParsedFile, options: Options, base: str) -> list[Issue
         from aiconsent.validation.semantic import check_nodes
 
         issues.extend(check_nodes(clean))
+    if file is not None and clean:
+        errors = [issue.path for issue in issues if issue.severity == "error"]
+        sound = [node for node in clean if not _has_error_within(node.pointer, errors)]
+        issues.extend(_file_layers(sound, file, options))
     return issues
 
 
