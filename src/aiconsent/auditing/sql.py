@@ -46,6 +46,7 @@ from aiconsent.engine.policy import STANDING
 from aiconsent.manifests.layout import (
     BASES,
     CARRIERS,
+    COLUMNS,
     CONSTRAINTS,
     DUTIES,
     PURPOSES,
@@ -257,39 +258,7 @@ _KINDS: Final = {"declaration": 0, "marker": 1, "empty": 2, "bad": 3}
 _IS_DECLARATION: Final = f"kind = {_KINDS['declaration']}"
 _IS_MARKER: Final = f"kind = {_KINDS['marker']}"
 _IS_BAD: Final = f"kind = {_KINDS['bad']}"
-_EMPTY_ROW_COLUMNS: Final = (
-    "target_url",
-    "target_url_pattern",
-    "target_sha256",
-    "target_collection",
-    "declared_by_id",
-    "declared_by_role",
-    "declared_by_name",
-    "declared_at",
-    "declared_at_offset",
-    "valid_from",
-    "valid_until",
-    "withdrawn_at",
-    "basis",
-    "jurisdiction",
-    "retroactive",
-    "permitted_purposes",
-    "prohibited_purposes",
-    "permission",
-    "prohibition",
-    "created_at",
-    "visibility",
-    "personal_data",
-    "minor_at_creation",
-    "age_at_creation",
-    "adult_since",
-    "policy_url",
-    "withdrawal_url",
-    "evidence",
-    "carrier",
-    "source",
-    "declaration_json",
-)
+_EMPTY_ROW_COLUMNS: Final = tuple(c for c in COLUMNS if c not in ("item", "declaration_id"))
 """Columns that must all be null on the row of an item with no declaration."""
 
 

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 
+from aiconsent.engine.policy import BUILT_IN
 from aiconsent.validation.issues import Issue
 
 Pointer = Callable[[str], str]
 EXAMPLES: Final = 5
-NAMED_POLICIES: Final = ("opt-in", "opt-out", "signals-only")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +113,7 @@ def _local_path(reference: str, card: Path) -> Path | None:
 
 def _policy(value: Any, card: Path) -> str | Path | None:
     """A named policy, or a policy file beside the card (by the last segment of its IRI)."""
-    if value in NAMED_POLICIES:
+    if value in BUILT_IN:
         return str(value)
     if not isinstance(value, str):
         return None
