@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
-from aiconsent.carriers.content import brief, image_media_type, load
+from aiconsent.carriers.content import brief, image_media_type, read_guarded
 from aiconsent.carriers.gate import describe, first_error
 from aiconsent.carriers.safe_write import SafeWriteError, atomic_produce, check_target
 from aiconsent.formats.cawg import LABEL as TRAINING_MINING_LABEL
@@ -269,20 +269,20 @@ def read_c2pa(
     merely `Valid` then keeps only its prohibitions, like an invalid one. No manifest gives an
     empty result; damaged or oversized content gives an unreadable marker, never a permission.
     """
-    loaded = load(data_or_path, name, "<c2pa>", max_bytes, CARRIER)
-    if isinstance(loaded, ReadResult):
-        return loaded
-    data, origin = loaded
-    result = ReadResult()
     try:
         context = _context(trust_settings)
     except Exception as error:
         raise C2paManifestError(f"the C2PA trust settings are not usable: {error}") from error
-    try:
-        _read_into(result, data, origin, context, max_bytes, _trusted_states(trust_settings))
-    except Exception as error:  # the last guard: a library surprise is unreadable, not a crash
-        unreadable(result, origin, CARRIER, f"the C2PA manifest cannot be read: {brief(error)}")
-    return result
+    trusted = _trusted_states(trust_settings)
+    return read_guarded(
+        data_or_path,
+        name,
+        "<c2pa>",
+        max_bytes,
+        CARRIER,
+        "the C2PA manifest",
+        lambda result, data, origin: _read_into(result, data, origin, context, max_bytes, trusted),
+    )
 
 
 def _trusted_states(settings: Mapping[str, Any] | None) -> tuple[str, ...]:

@@ -3,6 +3,7 @@ telling an image's type from its magic bytes, and wording a library's error in o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from os import PathLike
 from pathlib import Path
 
@@ -33,6 +34,30 @@ def load(
             unreadable(result, Origin(source, source, {}), carrier, f"cannot read: {error}")
             return result
     return data, Origin.for_bytes(data, source)
+
+
+def read_guarded(
+    data_or_path: bytes | str | PathLike[str],
+    name: str | None,
+    fallback: str,
+    max_bytes: int,
+    carrier: str,
+    what: str,
+    read_into: Callable[[ReadResult, bytes, Origin], None],
+) -> ReadResult:
+    """Load the content and let `read_into` fill the result; a library's surprise (exiv2, qpdf,
+    c2pa raise many kinds of errors for damaged files) becomes one unreadable marker saying
+    that `what` cannot be read — never a crash, never a permission."""
+    loaded = load(data_or_path, name, fallback, max_bytes, carrier)
+    if isinstance(loaded, ReadResult):
+        return loaded
+    data, origin = loaded
+    result = ReadResult()
+    try:
+        read_into(result, data, origin)
+    except Exception as error:  # the last guard
+        unreadable(result, origin, carrier, f"{what} cannot be read: {brief(error)}")
+    return result
 
 
 def image_media_type(data: bytes) -> str | None:

@@ -23,7 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from aiconsent.carriers.content import brief, image_media_type, load
+from aiconsent.carriers.content import brief, image_media_type, read_guarded
 from aiconsent.carriers.gate import describe, first_error
 from aiconsent.carriers.safe_write import (
     SafeWriteError,
@@ -332,16 +332,15 @@ def read_image(
     Damaged, oversized or hostile images give an unreadable marker; nothing here raises for bad
     bytes, and nothing unreadable ever becomes a permission.
     """
-    loaded = load(data_or_path, name, "<image>", max_bytes, CARRIER)
-    if isinstance(loaded, ReadResult):
-        return loaded
-    data, origin = loaded
-    result = ReadResult()
-    try:
-        _read_into(result, data, origin, max_bytes)
-    except Exception as error:  # the last guard: a library surprise is unreadable, not a crash
-        unreadable(result, origin, CARRIER, f"image metadata cannot be read: {brief(error)}")
-    return result
+    return read_guarded(
+        data_or_path,
+        name,
+        "<image>",
+        max_bytes,
+        CARRIER,
+        "image metadata",
+        lambda result, data, origin: _read_into(result, data, origin, max_bytes),
+    )
 
 
 def _read_into(result: ReadResult, data: bytes, origin: Origin, max_bytes: int) -> None:

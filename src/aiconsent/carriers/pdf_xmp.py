@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
-from aiconsent.carriers.content import brief, load
+from aiconsent.carriers.content import brief, read_guarded
 from aiconsent.carriers.gate import describe, first_error
 from aiconsent.carriers.safe_write import SafeWriteError, atomic_produce, check_target
 from aiconsent.formats.common import Loss, Origin, unreadable
@@ -287,16 +287,15 @@ def read_pdf(
     Encrypted, damaged, oversized or hostile PDFs give an unreadable marker; nothing here raises
     for bad bytes, and nothing unreadable becomes a permission.
     """
-    loaded = load(data_or_path, name, "<pdf>", max_bytes, CARRIER)
-    if isinstance(loaded, ReadResult):
-        return loaded
-    data, origin = loaded
-    result = ReadResult()
-    try:
-        _read_into(result, data, origin, max_bytes)
-    except Exception as error:  # the last guard: a library surprise is unreadable, not a crash
-        unreadable(result, origin, CARRIER, f"PDF metadata cannot be read: {brief(error)}")
-    return result
+    return read_guarded(
+        data_or_path,
+        name,
+        "<pdf>",
+        max_bytes,
+        CARRIER,
+        "PDF metadata",
+        lambda result, data, origin: _read_into(result, data, origin, max_bytes),
+    )
 
 
 def _read_into(result: ReadResult, data: bytes, origin: Origin, max_bytes: int) -> None:
