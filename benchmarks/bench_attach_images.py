@@ -9,7 +9,7 @@ own id and target), as a platform stamping its users' uploads would. aiconsent: 
 (validate, exiv2 update, re-read check, atomic replace with fsync) then `read_image` (XMP parse
 and full JSON-LD read of the declaration). exiftool 12.57, the peer: one `-stay_open` process
 fed an argument file per image (its fastest mode for per-file values) writing plus:DataMining
-and aic:declarations (benchmarks/config/exiftool-aic.config declares both, which Debian's
+and aic:declarations (tests/carriers/data/exiftool-aic.config declares both, which Debian's
 12.57 needs), then one process reading both tags back from all files as JSON.
 """
 
@@ -33,7 +33,8 @@ sys.path.insert(0, str(HERE))
 
 from generate import declaration  # noqa: E402
 
-CONFIG = HERE / "config" / "exiftool-aic.config"
+# the exiftool tag config is the one the tests use
+CONFIG = HERE.parent / "tests" / "carriers" / "data" / "exiftool-aic.config"
 
 
 def make_images(folder: Path, count: int) -> list[Path]:

@@ -180,7 +180,7 @@ def test_a_card_with_its_consent_section_validates_against_the_manifest(
     issues = [i for f in json.loads(out)["files"] for i in f["issues"]]
     assert code == 1
     assert [i["code"] for i in issues if i["severity"] == "error"] == ["AIC615"]
-    assert "2 denied" in issues[0]["message"] or any("2 denied" in i["message"] for i in issues)
+    assert "2 denied" in issues[0]["message"] and "for example: sha256:" in issues[0]["message"]
 
 
 def test_a_creator_finds_their_photo_and_the_decision(published: dict[str, Path]) -> None:
