@@ -18,6 +18,7 @@ from aiconsent.auditing.decisions import DECISION_SCHEMA, Progress, atomic_targe
 from aiconsent.auditing.question import AuditError, AuditQuestion
 from aiconsent.engine import Decision, check, prepare
 from aiconsent.engine.evaluate import Prepared
+from aiconsent.engine.inputs import distinct_declarations
 from aiconsent.engine.places import age_of_digital_consent
 from aiconsent.manifests.layout import entry_of
 from aiconsent.manifests.parquet import ManifestError, iter_items, open_manifest
@@ -76,7 +77,7 @@ def decide_item(item: str, rows: list[dict[str, Any]], question: AuditQuestion) 
         "created_year": (
             facts.created_at.astimezone(UTC).year if facts.created_at is not None else None
         ),
-        "declarations": len(prepared.declarations),
+        "declarations": distinct_declarations(prepared.declarations),
         "unreadable": bool(prepared.unreadable),
     }
 

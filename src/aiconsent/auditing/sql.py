@@ -46,9 +46,9 @@ from aiconsent.engine.policy import STANDING
 from aiconsent.manifests.layout import (
     BASES,
     CARRIERS,
-    COLUMNS,
     CONSTRAINTS,
     DUTIES,
+    EMPTY_ROW_COLUMNS,
     PURPOSES,
     ROLES,
     UNREADABLE_ID,
@@ -82,18 +82,19 @@ class Dialect:
     collect: str  # {x}
     epoch_us: str  # {x}
     timestamp: str  # {iso}
-    local_day: str  # {ts} {minutes}
+    local_day: str  # {ts} {minutes}: days since 1970-01-01 of the instant in that offset
+    utc_year: str  # {ts}: the UTC year of a timestamp
     full_match: str  # {s} {pattern}
     hash: str  # {args}
-    marker_json: str  # {j}: the JSON is an object with the key "unreadable"
-    marker_purposes: str  # {j}: the "purposes" list of a marker, as strings, or NULL
     bit_or_list: str  # {a}: the bitwise or of a list of BIGINT (NULL for none)
     shift_right: str  # {x} {n}
     day_number: str  # {d}: days since 1970-01-01
     date_of_day: str  # {n}: the date n days after 1970-01-01
     constraint: str  # the rule field `constraint` (a reserved word) as an identifier
-    wide: str  # {x}: as a 127-bit integer (room for a packed ordering key)
-    fail: str  # {message}: raise an error with this (quoted) message
+    lambda2: str  # {v} {w} {body}: a lambda over an element and its position
+    numbers: str  # {n}: a relation with one BIGINT column `mask`, the values 0 .. n - 1
+    names_by_join: bool  # reason names from a joined table of every mask (faster in DuckDB)
+    first_index: str  # the position of a list's first element in `lambda2`
 
     def quote(self, text: str) -> str:
         """A string literal that can hold any text (and nothing else)."""
@@ -127,7 +128,14 @@ DUCKDB: Final = Dialect(
     collect="list({x})",
     epoch_us="epoch_us({x})",
     timestamp="TIMESTAMPTZ '{iso}'",
-    local_day="CAST({ts} + to_minutes(CAST({minutes} AS INTEGER)) AS DATE)",
+    # integer arithmetic on the instant's microseconds (floor division), never the calendar
+    # of the session's time zone, which is far slower per row
+    local_day=(
+        "((epoch_us({ts}) + CAST({minutes} AS BIGINT) * 60000000) - (((epoch_us({ts}) "
+        "+ CAST({minutes} AS BIGINT) * 60000000) % 86400000000 + 86400000000) % 86400000000)) "
+        "// 86400000000"
+    ),
+    utc_year="year(make_timestamp(epoch_us({ts})))",
     full_match="regexp_full_match({s}, {pattern})",
     hash="hash({args})",
     bit_or_list="list_bit_or({a})",
@@ -135,18 +143,10 @@ DUCKDB: Final = Dialect(
     day_number="CAST(({d}) - DATE '1970-01-01' AS BIGINT)",
     date_of_day="(DATE '1970-01-01' + CAST({n} AS INTEGER))",
     constraint='"constraint"',
-    wide="CAST({x} AS HUGEINT)",
-    fail="error({message})",
-    marker_json=(
-        "coalesce(CASE WHEN {j} LIKE '%\"unreadable\"%' AND json_valid({j}) "
-        "AND json_type({j}) = 'OBJECT' THEN list_contains(json_keys({j}), 'unreadable') END, "
-        "false)"
-    ),
-    marker_purposes=(
-        "CASE WHEN json_type({j}, '$.purposes') = 'ARRAY' AND len(list_filter("
-        "json_extract({j}, '$.purposes[*]'), lambda p: json_type(p) <> 'VARCHAR')) = 0 "
-        "THEN json_extract_string({j}, '$.purposes[*]') END"
-    ),
+    lambda2="lambda {v}, {w}: {body}",
+    numbers="(SELECT range AS mask FROM range(0, {n}))",
+    names_by_join=True,
+    first_index="1",
 )
 
 SPARK: Final = Dialect(
@@ -167,7 +167,8 @@ SPARK: Final = Dialect(
     collect="collect_list({x})",
     epoch_us="unix_micros({x})",
     timestamp="TIMESTAMP '{iso}'",
-    local_day="to_date(timestampadd(MINUTE, {minutes}, {ts}))",
+    local_day="unix_date(to_date(timestampadd(MINUTE, {minutes}, {ts})))",
+    utc_year="year({ts})",
     full_match="({s} RLIKE {pattern})",
     hash="xxhash64({args})",
     bit_or_list="aggregate({a}, CAST(0 AS BIGINT), (acc, x) -> acc | x)",
@@ -175,16 +176,11 @@ SPARK: Final = Dialect(
     day_number="CAST(unix_date({d}) AS BIGINT)",
     date_of_day="date_from_unix_date(CAST({n} AS INT))",
     constraint="`constraint`",
-    wide="CAST({x} AS DECIMAL(38, 0))",
-    fail="raise_error({message})",
-    marker_json=(
-        "coalesce(CASE WHEN {j} LIKE '%\"unreadable\"%' THEN "
-        "array_contains(json_object_keys({j}), 'unreadable') END, false)"
-    ),
-    marker_purposes=(
-        "CASE WHEN get_json_object({j}, '$.purposes') LIKE '[%' THEN "
-        "from_json(get_json_object({j}, '$.purposes'), 'ARRAY<STRING>') END"
-    ),
+    lambda2="({v}, {w}) -> {body}",
+    numbers="(SELECT id AS mask FROM range(0, {n}))",
+    # Catalyst inlines the whole query into a join key and runs out of heap; names in place
+    names_by_join=False,
+    first_index="0",
 )
 
 
@@ -204,12 +200,15 @@ _BASIS_CODES: Final = tuple(sorted(BASES))
 _CARRIER_CODES: Final = tuple(sorted(CARRIERS))
 _DUTY_BITS: Final = tuple(sorted(DUTIES))
 # A party's deciding declaration for a leaf, packed into one BIGINT (cheap to aggregate):
-# bit 0 prohibition, 1 standing, 2 from withdrawal, then role, basis, carrier, duties, day.
-_ROLE_SHIFT: Final = 3
-_BASIS_SHIFT: Final = 6
-_CARRIER_SHIFT: Final = 9
-_DUTIES_SHIFT: Final = 13
-_DAY_SHIFT: Final = 16
+# bit 0 prohibition, 1 standing, 2 from withdrawal, then the local day of declaredAt, duties,
+# carrier, basis, role. As a number it is also step 7's order among equally new declarations
+# of one kind (role, basis, carrier, duties, day, then an explicit rule before a withdrawal).
+_DAY_SHIFT: Final = 3
+_DAY_BITS: Final = 22
+_DUTIES_SHIFT: Final = _DAY_SHIFT + _DAY_BITS
+_CARRIER_SHIFT: Final = _DUTIES_SHIFT + 3
+_BASIS_SHIFT: Final = _CARRIER_SHIFT + 4
+_ROLE_SHIFT: Final = _BASIS_SHIFT + 3
 _EXCLUSIONS: Final = (
     "minor-content",
     "private-content",
@@ -218,11 +217,37 @@ _EXCLUSIONS: Final = (
 )
 """Step 8's codes, in the order of their bits in a permission summary (bits 1-4)."""
 _SUMMARY_DUTIES_SHIFT: Final = 5
-_DAY_BIAS: Final = 1_000_000
-_RANK_BITS: Final = 22  # a declaration's rank among its item's ids in the newest-first key
-_ROW_BITS: Final = (
-    40  # its row in the file  # days, so that dates before 1970 pack as positive numbers
+_REASON_CODES: Final = tuple(
+    sorted(
+        {
+            *_EXCLUSIONS,
+            "agent-not-matched",
+            "constraint-not-met",
+            "expired",
+            "no-signal",
+            "not-retroactive",
+            "not-yet-valid",
+            "out-of-jurisdiction",
+            "permitted",
+            "policy-default",
+            "prohibited",
+            "prohibited-by-standing-party",
+            "unreadable",
+            "withdrawn",
+        }
+    )
 )
+"""The codes an audit can report, in the order of their bits in a reason mask (so a mask's
+names come out sorted)."""
+_DAY_BIAS: Final = 1_000_000
+_WITHDRAWN_BIT: Final = 40  # in a record's base only: the declaration is withdrawn at T
+_RECORD_MASK: Final = (1 << _WITHDRAWN_BIT) - 1
+_EARLIEST: Final = -(1 << 62)  # before every instant (and a BIGINT literal)
+_NEVER: Final = (1 << 63) - 1  # the withdrawal instant of a copy that is not withdrawn
+_FIRST_US: Final = -62_135_596_800_000_000  # 0001-01-01T00:00:00Z
+_LAST_US: Final = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z
+_LEAF_PART_BITS: Final = 3
+"""Width of each part of a declaration's packed leaf integer (see `_Compiler.record`)."""
 _LEAF_FLAGS: Final = (
     "expired",
     "not_yet",
@@ -256,10 +281,6 @@ def _leaf_bit(index: int, flag: str) -> int:
 _KINDS: Final = {"declaration": 0, "marker": 1, "empty": 2, "bad": 3}
 """A row's kind as a small integer (cheaper to carry and compare than its name)."""
 _IS_DECLARATION: Final = f"kind = {_KINDS['declaration']}"
-_IS_MARKER: Final = f"kind = {_KINDS['marker']}"
-_IS_BAD: Final = f"kind = {_KINDS['bad']}"
-_EMPTY_ROW_COLUMNS: Final = tuple(c for c in COLUMNS if c not in ("item", "declaration_id"))
-"""Columns that must all be null on the row of an item with no declaration."""
 
 
 class _Compiler:
@@ -291,12 +312,6 @@ class _Compiler:
 
     def sorted_set(self, array: str) -> str:
         return self.d.sort.format(a=self.d.distinct.format(a=array))
-
-    def flatten(self, array: str) -> str:
-        return f"flatten({array})"
-
-    def concat(self, first: str, second: str) -> str:
-        return self.d.concat.format(a=first, b=second)
 
     def strings_ok(self, column: str, allowed: frozenset[str] | None = None) -> str:
         """layout._str_list: null, or a non-empty list of non-null strings (from `allowed`)."""
@@ -348,6 +363,8 @@ class _Compiler:
             "declared_by_id IS NOT NULL AND declared_by_id <> ''",
             self.in_list("declared_by_role", ROLES),
             "declared_at IS NOT NULL",
+            # years 1-9999 (Python's range; the packed day of `record` has room for them)
+            f"{d.epoch_us.format(x='declared_at')} BETWEEN {_FIRST_US} AND {_LAST_US}",
             "coalesce(declared_at_offset BETWEEN -1439 AND 1439, true)",
             f"(basis IS NULL OR {self.in_list('basis', BASES)})",
             self.strings_ok("jurisdiction"),
@@ -449,47 +466,37 @@ class _Compiler:
         return self.digest(values)
 
     def classified(self, source: str) -> str:
-        """Every row reduced to the few values later steps need (streaming, no shuffle)."""
+        """Every row reduced to what the per-item step needs (streaming, no shuffle): the bits
+        it contributes to its item's findings, the content facts of a declaration, and a
+        declaration's record (integers and its id) for the item's list."""
         d = self.d
-        all_null = " AND ".join(f"{c} IS NULL" for c in _EMPTY_ROW_COLUMNS)
-        marker = d.marker_json.format(j="declaration_json")
-        purposes = d.marker_purposes.format(j="declaration_json")
-        known = d.filter.format(a=purposes, f=d.lam("p", self.in_list("p", PURPOSES)))
+        marker_id = self.lit(UNREADABLE_ID)
+        all_null = " AND ".join(f"{c} IS NULL" for c in EMPTY_ROW_COLUMNS)
+        known = d.filter.format(a="prohibited_purposes", f=d.lam("p", self.in_list("p", PURPOSES)))
         carrier = f"CASE WHEN {self.in_list('carrier', CARRIERS)} THEN carrier ELSE 'jsonld' END"
         at = self.at_literal()
         local_day = d.local_day.format(ts="declared_at", minutes="coalesce(declared_at_offset, 0)")
         features = ",\n        ".join(self.rule_features())
         masks = ",\n        ".join(self.rule_masks())
         perm_out, proh_out = self.place_tests()
-        # The features are cheap to derive again from the two masks after the window, which
-        # then carries two numbers per leaf instead of ten columns.
-        kept = ",\n        ".join(
-            f"{kind}_mask_{index}"
-            for index in range(len(self.leaves))
-            for kind in ("permission", "prohibition")
-        )
         duties = ",\n        ".join(
             f"CASE WHEN perm_depth_{index} IS NOT NULL AND {has_duty} THEN {listed} "
             f"ELSE 0 END AS duties_{index}"
             for index, (has_duty, listed) in enumerate(self._duty_parts())
         )
-        marks = ",\n        ".join(
-            f"marker_leaves IS NULL OR {d.contains.format(a='marker_leaves', x=self.lit(leaf))} "
-            f"AS marks_{index}"
-            for index, leaf in enumerate(self.leaves)
-        )
         return f"""
 typed AS (
     SELECT *,
         CASE
-            WHEN declaration_id = {self.lit(UNREADABLE_ID)} OR is_marker THEN {_KINDS["marker"]}
+            WHEN declaration_id = {marker_id} THEN {_KINDS["marker"]}
             WHEN declaration_id IS NULL THEN
                 CASE WHEN {all_null} THEN {_KINDS["empty"]} ELSE {_KINDS["bad"]} END
             WHEN {self.row_readable()} THEN {_KINDS["declaration"]}
             ELSE {_KINDS["bad"]}
         END AS kind,
-        CASE WHEN is_marker AND {d.size.format(a=known)} > 0 THEN {known} END AS marker_leaves
-    FROM (SELECT *, {marker} AS is_marker FROM {source}) AS marked
+        CASE WHEN declaration_id = {marker_id} AND {d.size.format(a=known)} > 0 THEN {known}
+        END AS marker_leaves
+    FROM {source}
 ),
 placed AS (
     SELECT *,
@@ -500,41 +507,128 @@ placed AS (
 ),
 featured AS (
     SELECT *,
-        {features}
+        {features},
+        coalesce(withdrawn_at <= {at}, false) AS withdrawn,
+        declared_at <= {at} AND (valid_from IS NULL OR valid_from <= {at})
+            AND (valid_until IS NULL OR {at} < valid_until) AS in_force,
+        coalesce({at} >= valid_until, false) AS ended
     FROM placed
+),
+stated AS (
+    SELECT *,
+        in_force OR withdrawn AS takes_part,
+        {duties}
+    FROM featured
 ),
 classified AS (
     SELECT
         item,
-        row_index,
         kind,
-        declaration_id AS id,
-        declared_by_id AS party,
-        {self.code_of("declared_by_role", _ROLE_CODES)} AS role_code,
-        {self.in_list("declared_by_role", STANDING)} AS standing,
-        {self.code_of("coalesce(basis, 'unspecified')", _BASIS_CODES)} AS basis_code,
-        {self.code_of(carrier, _CARRIER_CODES)} AS carrier_code,
-        declared_at,
-        {d.day_number.format(d=local_day)} AS declared_day,
-        declared_at <= {at} AND (valid_from IS NULL OR valid_from <= {at})
-            AND (valid_until IS NULL OR {at} < valid_until) AS in_force,
-        coalesce({at} >= valid_until, false) AS ended,
-        withdrawn_at,
-        coalesce(retroactive, false) AS retroactive,
-        created_at,
-        {self.visibility_rank()} AS visibility_rank,
-        personal_data,
-        minor_at_creation,
-        age_at_creation,
-        adult_since,
-        {marks},
-        CASE WHEN {_IS_DECLARATION} THEN {self.shape()} END AS shape,
-        perm_out,
-        proh_out,
-        {kept},
-        {duties}
-    FROM featured
+        {self.row_bits()} AS row_bits,
+        CASE WHEN {_IS_DECLARATION} THEN {self.visibility_rank()} END AS visibility_rank,
+        CASE WHEN {_IS_DECLARATION} THEN created_at END AS created_at,
+        CASE WHEN {_IS_DECLARATION} THEN age_at_creation END AS age_at_creation,
+        CASE WHEN {_IS_DECLARATION} THEN adult_since END AS adult_since,
+        CASE WHEN {_IS_DECLARATION} THEN {self.record(carrier, local_day)} END AS declaration
+    FROM stated
 )"""
+
+    def row_bits(self) -> str:
+        """The findings a row contributes to its item, as bits (their bitwise or over the rows
+        is the item's): a declaration's leaf findings that do not depend on the other rows and
+        its content facts; a marker's leaves; a row that cannot be read."""
+        declaration: list[str] = []
+        facts = {
+            "personal_true": "personal_data",
+            "personal_false": "NOT personal_data",
+            "minor_at_creation": "minor_at_creation",
+            "withdrawn": "withdrawn",
+        }
+        declaration += [self.bit(c, _FACT_BITS[name]) for name, c in facts.items()]
+        marks = [
+            self.bit(
+                f"marker_leaves IS NULL OR "
+                f"{self.d.contains.format(a='marker_leaves', x=self.lit(leaf))}",
+                _leaf_bit(index, "marker"),
+            )
+            for index, leaf in enumerate(self.leaves)
+        ]
+        unreadable = 1 << _FACT_BITS["unreadable"]
+        everywhere = 1 << _FACT_BITS["unreadable_everywhere"]
+        return (
+            f"CAST(CASE kind WHEN {_KINDS['declaration']} THEN {' + '.join(declaration)} "
+            f"WHEN {_KINDS['marker']} THEN {unreadable} + {' + '.join(marks)} "
+            f"WHEN {_KINDS['bad']} THEN {unreadable + everywhere} ELSE 0 END AS BIGINT)"
+        )
+
+    def findings(self) -> str:
+        """A declaration's leaf findings that do not depend on the other rows, as bits (only a
+        copy that stands counts, so they are or-ed over the merged list, not over the rows)."""
+        bits: list[str] = []
+        for index in range(len(self.leaves)):
+            flags = {
+                "expired": f"NOT takes_part AND any_{index} AND ended",
+                "not_yet": f"NOT takes_part AND any_{index} AND NOT ended",
+                "agent": f"takes_part AND (agent_prohibition_{index} OR "
+                f"(NOT withdrawn AND agent_permission_{index}))",
+                "constraint": f"takes_part AND NOT withdrawn AND constrained_{index}",
+                "outside": f"takes_part AND (outside_prohibition_{index} OR (NOT withdrawn AND "
+                f"outside_permission_{index}) OR (withdrawn AND outside_withdrawn_{index}))",
+            }
+            bits += [self.bit(c, _leaf_bit(index, flag)) for flag, c in flags.items()]
+        return f"CAST({' + '.join(bits)} AS BIGINT)"
+
+    def record(self, carrier: str, local_day: str) -> str:
+        """A declaration row as its item's list holds it. Field order is the copies' sort
+        order: id, then shape (copies that agree are neighbours), then the copy that stands
+        (the earliest withdrawal, else the first row). Per leaf one integer packs the depths of
+        the rules that can decide (prohibition, permission, withdrawal; 0: none, else depth
+        + 1) and the duties of the deciding permissions."""
+        d = self.d
+        standing = self.in_list("declared_by_role", STANDING)
+        basis = self.code_of("coalesce(basis, 'unspecified')", _BASIS_CODES)
+        base = " + ".join(
+            [
+                f"CASE WHEN {standing} THEN 2 ELSE 0 END",
+                f"CAST({self.code_of('declared_by_role', _ROLE_CODES)} AS BIGINT) "
+                f"* {1 << _ROLE_SHIFT}",
+                f"CAST({basis} AS BIGINT) * {1 << _BASIS_SHIFT}",
+                f"CAST({self.code_of(carrier, _CARRIER_CODES)} AS BIGINT) * {1 << _CARRIER_SHIFT}",
+                f"CAST({local_day} + {_DAY_BIAS} AS BIGINT) * {1 << _DAY_SHIFT}",
+            ]
+        )
+        flags = f"CASE WHEN withdrawn THEN {1 << _WITHDRAWN_BIT} ELSE 0 END"
+        declared = d.epoch_us.format(x="declared_at")
+        fields = {
+            "id": self.digest(["declaration_id"]),
+            "shape": self.shape(),
+            # the copy that stands: the earliest withdrawal, else the first row
+            "withdrawal": f"coalesce({d.epoch_us.format(x='withdrawn_at')}, {_NEVER})",
+            "rowno": "row_index",
+            "party": self.digest(["declared_by_id"]),
+            "declared_us": declared,
+            # step 5 in one comparison: late when the item's createdAt is before this
+            # (a retroactive declaration is never late; unknown createdAt: always late)
+            "late_from": f"CASE WHEN coalesce(retroactive, false) THEN {_EARLIEST} "
+            f"ELSE {declared} END",
+            "base": f"CAST({base} + {flags} AS BIGINT)",
+            "findings": self.findings(),
+        }
+        for index in range(len(self.leaves)):
+            depth = (
+                f"CASE WHEN takes_part AND proh_depth_{index} IS NOT NULL "
+                f"THEN proh_depth_{index} + 1 ELSE 0 END",
+                f"CASE WHEN takes_part AND NOT withdrawn AND perm_depth_{index} IS NOT NULL "
+                f"THEN perm_depth_{index} + 1 ELSE 0 END",
+                f"CASE WHEN takes_part AND withdrawn AND withdrawn_depth_{index} IS NOT NULL "
+                f"THEN withdrawn_depth_{index} + 1 ELSE 0 END",
+                f"duties_{index}",
+            )
+            packed = " + ".join(
+                f"({part}) * {1 << (_LEAF_PART_BITS * n)}" for n, part in enumerate(depth)
+            )
+            fields[f"leaf_{index}"] = f"CAST({packed} AS BIGINT)"
+        return self.struct(**fields)
 
     def rule_masks(self) -> list[str]:
         """Per leaf, one bit mask per rule list: which kinds of rule cover the leaf and the
@@ -614,44 +708,7 @@ classified AS (
             parts.append((has_duty, f"coalesce({d.bit_or_list.format(a=masks)}, 0)"))
         return parts
 
-    # -- 2. copies -----------------------------------------------------------------------------
-
-    def merged(self) -> str:
-        """Copies merge (§6.2 rule 2). One sort serves every window: rows of an item ordered
-        by id, so the peers of a row are its copies and the whole partition is its item."""
-        declaration = _IS_DECLARATION
-        first_copy = self.struct(
-            other=f"NOT ({declaration})",
-            open="withdrawn_at IS NULL",
-            withdrawn="withdrawn_at",
-            row="row_index",
-        )
-        return f"""
-windowed AS (
-    SELECT *,
-        min(CASE WHEN {declaration} THEN created_at END) OVER whole AS created_min,
-        min(shape) OVER copies AS shape_low,
-        max(shape) OVER copies AS shape_high,
-        min(CASE WHEN {declaration} THEN withdrawn_at END) OVER copies AS withdrawn_first,
-        min_by(row_index, {first_copy}) OVER copies AS first_copy,
-        dense_rank() OVER ordered AS id_rank
-    FROM classified
-    WINDOW
-        ordered AS (PARTITION BY item ORDER BY id),
-        copies AS (PARTITION BY item ORDER BY id RANGE BETWEEN CURRENT ROW AND CURRENT ROW),
-        whole AS (PARTITION BY item ORDER BY id
-                  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-),
-merged AS (
-    SELECT *,
-        {declaration} AND shape_low <> shape_high AS disagrees,
-        CASE WHEN {declaration} AND shape_low = shape_high THEN withdrawn_first
-             ELSE withdrawn_at END AS withdrawn_merged
-    FROM windowed
-    WHERE NOT ({declaration}) OR shape_low <> shape_high OR row_index = first_copy
-)"""
-
-    # -- 3. rules of one declaration -----------------------------------------------------------
+    # -- 1b. jurisdictions ---------------------------------------------------------------------
 
     def place_tests(self) -> tuple[str, str]:
         """(a permission's declaration is out of J, a prohibition's is), per step 3."""
@@ -664,130 +721,140 @@ merged AS (
         outside = f"(jurisdiction IS NOT NULL AND NOT {covered})"
         return outside, outside
 
-    def ruled(self) -> str:
-        at = self.at_literal()
-        features = ",\n        ".join(self.rule_features())
-        columns: list[str] = []
-        for i in range(len(self.leaves)):
-            columns += [
-                f"NOT takes_part AND any_{i} AND ended AS expired_{i}",
-                f"NOT takes_part AND any_{i} AND NOT ended AS not_yet_{i}",
-                f"takes_part AND (agent_prohibition_{i} OR "
-                f"(NOT withdrawn AND agent_permission_{i})) AS agent_{i}",
-                f"takes_part AND NOT withdrawn AND constrained_{i} AS constraint_{i}",
-                f"takes_part AND (outside_prohibition_{i} OR (NOT withdrawn AND "
-                f"outside_permission_{i}) OR (withdrawn AND outside_withdrawn_{i})) AS outside_{i}",
-                f"takes_part AND NOT withdrawn AND late AND perm_depth_{i} IS NOT NULL "
-                f"AS not_retroactive_{i}",
-                f"CASE WHEN takes_part THEN proh_depth_{i} END AS p_{i}",
-                f"CASE WHEN takes_part AND NOT withdrawn AND NOT late THEN perm_depth_{i} END "
-                f"AS m_{i}",
-                f"CASE WHEN takes_part AND withdrawn THEN withdrawn_depth_{i} END AS w_{i}",
-            ]
-        body = ",\n        ".join(columns)
+    # -- 2. one list per item ------------------------------------------------------------------
+
+    def filter_indexed(self, array: str, body: str) -> str:
+        """`filter` with the element `x` and its position `i` (see Dialect.first_index)."""
+        return self.d.filter.format(a=array, f=self.d.lambda2.format(v="x", w="i", body=body))
+
+    def first_or(self, array: str, otherwise: str, *, first: str) -> str:
+        """`first` for the list's first element, else `otherwise` (which may use the previous
+        element `prev`); the guard keeps `array[i - 1]` inside the list on every engine."""
+        previous = otherwise.replace("prev.", f"{array}[i - 1].")
+        return f"CASE WHEN i = {self.d.first_index} THEN {first} ELSE {previous} END"
+
+    def late(self, x: str) -> str:
+        """Step 5: a permission that is not retroactive does not cover content made before it
+        (the item's merged createdAt; unknown createdAt: it does not apply)."""
+        return f"(created_floor < {x}.late_from)"
+
+    def part(self, x: str, index: int, n: int) -> str:
+        """Part n of a declaration's packed leaf integer (see `record`)."""
+        return self.field(f"{x}.leaf_{index}", _LEAF_PART_BITS * n, _LEAF_PART_BITS)
+
+    def grouped(self) -> str:
+        """One aggregation by item (the only shuffle): the item's bits and facts, and the list
+        of its declaration records; copies merge in that list (§6.2 rule 2)."""
+        d = self.d
+        size = d.size.format
+        sort = d.sort.format
+        kept = self.filter_indexed(
+            "copies",
+            self.first_or("copies", "prev.id <> x.id OR prev.shape <> x.shape", first="true"),
+        )
+        disagreeing = self.filter_indexed(
+            "copies",
+            self.first_or("copies", "prev.id = x.id AND prev.shape <> x.shape", first="false"),
+        )
         return f"""
-stated AS (
-    SELECT *,
-        coalesce(withdrawn_merged <= {at}, false) AS withdrawn,
-        in_force OR coalesce(withdrawn_merged <= {at}, false) AS takes_part,
-        NOT retroactive AND (created_min IS NULL OR created_min < declared_at) AS late,
-        {features}
-    FROM merged
+grouped AS (
+    SELECT item,
+        bit_or(row_bits) AS row_bits,
+        max(visibility_rank) AS visibility_rank,
+        min(created_at) AS created_at,
+        min(age_at_creation) AS age_at_creation,
+        max(adult_since) AS adult_since,
+        {d.collect.format(x="declaration")} FILTER (WHERE {_IS_DECLARATION}) AS listed
+    FROM classified
+    GROUP BY item
 ),
-ruled AS (
+ordered AS (
     SELECT *,
-        {body}
-    FROM stated
+        coalesce({d.epoch_us.format(x="created_at")}, {_EARLIEST}) AS created_floor,
+        CASE WHEN {size(a="listed")} > 1 THEN {sort(a="listed")} ELSE listed END AS copies
+    FROM grouped
+),
+kept AS (
+    SELECT *,
+        CASE WHEN {size(a="copies")} > 1 THEN {kept} ELSE copies END AS merged,
+        CASE WHEN {size(a="copies")} > 1 THEN {size(a=disagreeing)} > 0 ELSE false END
+            AS disagrees
+    FROM ordered
 )"""
 
-    def choice(self, index: int, leaf: str) -> tuple[str, str, str]:
-        """(is a candidate, the winner record, the newest-first key) for one leaf (steps 6–7)."""
+    # -- 3./4. the rule that decides per declaration, the newest per party ---------------------
+
+    def candidates(self) -> str:
+        """Per leaf, the declarations that take part (steps 3-6, with createdAt now known), as
+        entries that sort into step 7's order within each party: newest first, prohibitions
+        before permissions, then id and row."""
         d = self.d
-        proh, perm, wdr = f"p_{index}", f"m_{index}", f"w_{index}"
-        is_prohibition = (
-            f"(withdrawn OR ({proh} IS NOT NULL AND ({perm} IS NULL OR {proh} >= {perm})))"
-        )
-        candidate = (
-            f"{_IS_DECLARATION} AND ({proh} IS NOT NULL OR {perm} IS NOT NULL OR {wdr} IS NOT NULL)"
-        )
-        from_withdrawal = (
-            f"coalesce(withdrawn AND {wdr} IS NOT NULL AND ({proh} IS NULL OR {wdr} > {proh}), "
-            "false)"
-        )
-        record = (
-            "CAST("
-            + " + ".join(
-                [
-                    f"CASE WHEN {is_prohibition} THEN 1 ELSE 0 END",
-                    "CASE WHEN standing THEN 2 ELSE 0 END",
-                    f"CASE WHEN {from_withdrawal} THEN 4 ELSE 0 END",
-                    f"role_code * {1 << _ROLE_SHIFT}",
-                    f"basis_code * {1 << _BASIS_SHIFT}",
-                    f"carrier_code * {1 << _CARRIER_SHIFT}",
-                    f"CASE WHEN {is_prohibition} THEN 0 ELSE duties_{index} END * "
-                    f"{1 << _DUTIES_SHIFT}",
-                    f"(declared_day + {_DAY_BIAS}) * {1 << _DAY_SHIFT}",
-                ]
-            )
-            + " AS BIGINT)"
-        )
-        # The order (newest first, permissions after prohibitions, id, row) packed into one
-        # 127-bit integer: an arg-min over a number is far cheaper than over a struct with a
-        # string. The id is replaced by its rank among the item's ids (same order).
-        low = (
-            f"CASE WHEN {is_prohibition} THEN 0 ELSE {1 << 62} END "
-            f"+ CAST(id_rank AS BIGINT) * {1 << _ROW_BITS} + row_index"
-        )
-        newest = d.wide.format(x=f"-{d.epoch_us.format(x='declared_at')}")
-        packed = f"{newest} * {d.wide.format(x=str(1 << 63))} + {d.wide.format(x=low)}"
-        message = self.lit(
-            f"an item holds {1 << _RANK_BITS} or more declarations, or the manifest "
-            f"{1 << _ROW_BITS} or more rows (the audit's limits)"
-        )
-        key = (
-            f"CASE WHEN id_rank < {1 << _RANK_BITS} AND row_index < {1 << _ROW_BITS} "
-            f"THEN {packed} ELSE {d.fail.format(message=message)} END"
-        )
-        return candidate, record, key
-
-    # -- 4. parties ----------------------------------------------------------------------------
-
-    def parties(self) -> str:
-        """Step 7 per party and leaf; every yes/no finding packed into one bit mask, which is
-        far cheaper to aggregate than a dozen filtered boolean aggregates."""
-        declaration = _IS_DECLARATION
-        bits: list[str] = []
+        columns: list[str] = []
+        late_bits: list[str] = []
         for index in range(len(self.leaves)):
-            for flag in _LEAF_FLAGS[:-1]:
-                bits.append(self.bit(f"{declaration} AND {flag}_{index}", _leaf_bit(index, flag)))
-            bits.append(self.bit(f"{_IS_MARKER} AND marks_{index}", _leaf_bit(index, "marker")))
-        facts = {
-            "personal_true": f"{declaration} AND personal_data",
-            "personal_false": f"{declaration} AND NOT personal_data",
-            "minor_at_creation": f"{declaration} AND minor_at_creation",
-            "withdrawn": f"{declaration} AND withdrawn",
-            "unreadable": f"{_IS_BAD} OR {_IS_MARKER} OR disagrees",
-            "unreadable_everywhere": f"{_IS_BAD} OR disagrees",
-        }
-        bits += [self.bit(condition, _FACT_BITS[name]) for name, condition in facts.items()]
-        columns = [f"bit_or({' + '.join(bits)}) AS flags"]
-        for index, leaf in enumerate(self.leaves):
-            candidate, record, key = self.choice(index, leaf)
-            columns.append(f"min_by({record}, {key}) FILTER (WHERE {candidate}) AS winner_{index}")
-        columns += [
-            f"max(CASE WHEN {declaration} THEN visibility_rank END) AS visibility_rank",
-            f"min(CASE WHEN {declaration} THEN created_at END) AS created_at",
-            f"min(CASE WHEN {declaration} THEN age_at_creation END) AS age_at_creation",
-            f"max(CASE WHEN {declaration} THEN adult_since END) AS adult_since",
-            f"sum(CASE WHEN {declaration} THEN 1 ELSE 0 END) AS declarations",
-        ]
+            prohibition = self.part("x", index, 0)
+            permission = f"CASE WHEN {self.late('x')} THEN 0 ELSE {self.part('x', index, 1)} END"
+            withdrawal = self.part("x", index, 2)
+            duties = self.part("x", index, 3)
+            withdrawn = self.has("x.base", _WITHDRAWN_BIT)
+            # a prohibition at least as deep as the permission wins (p > 0 and p >= m)
+            is_prohibition = (
+                f"({withdrawn} OR ({prohibition} > 0 AND {prohibition} >= {permission}))"
+            )
+            from_withdrawal = f"({withdrawn} AND {withdrawal} > {prohibition})"
+            record = (
+                f"(x.base & {_RECORD_MASK}) + CASE WHEN {is_prohibition} THEN 1 "
+                f"ELSE {duties} * {1 << _DUTIES_SHIFT} END "
+                f"+ CASE WHEN {from_withdrawal} THEN 4 ELSE 0 END"
+            )
+            entry = self.struct(
+                party="x.party",
+                newest="-x.declared_us",
+                permission=f"NOT {is_prohibition}",
+                record=f"CAST({record} AS BIGINT)",
+                rowno="x.rowno",
+            )
+            taking_part = f"{prohibition} > 0 OR {permission} > 0 OR {withdrawal} > 0"
+            chosen = d.filter.format(a="merged", f=d.lam("x", taking_part))
+            columns.append(
+                f"{d.transform.format(a=chosen, f=d.lam('x', entry))} AS entries_{index}"
+            )
+            late_bits.append(
+                self.bit(
+                    f"{self.late('x')} AND {self.part('x', index, 1)} > 0",
+                    _leaf_bit(index, "not_retroactive"),
+                )
+            )
+        each = d.transform.format(a="merged", f=d.lam("x", " + ".join(["x.findings", *late_bits])))
+        columns.append(f"coalesce({d.bit_or_list.format(a=each)}, 0) AS late_bits")
+        ranked = ",\n        ".join(
+            f"CASE WHEN {d.size.format(a=f'entries_{i}')} > 1 "
+            f"THEN {d.sort.format(a=f'entries_{i}')} ELSE entries_{i} END AS ranked_{i}"
+            for i in range(len(self.leaves))
+        )
+        winners = ",\n        ".join(
+            self.filter_indexed(
+                f"ranked_{i}", self.first_or(f"ranked_{i}", "prev.party <> x.party", first="true")
+            )
+            + f" AS winners_{i}"
+            for i in range(len(self.leaves))
+        )
         body = ",\n        ".join(columns)
         return f"""
-parties AS (
-    SELECT item, party,
+candidates AS (
+    SELECT *,
         {body}
-    FROM ruled
-    GROUP BY item, party
+    FROM kept
+),
+ranked AS (
+    SELECT *,
+        {ranked}
+    FROM candidates
+),
+chosen AS (
+    SELECT *,
+        {winners}
+    FROM ranked
 )"""
 
     def bit(self, condition: str, bit: int) -> str:
@@ -811,28 +878,31 @@ parties AS (
 
     def items(self) -> str:
         d = self.d
-        winner_bits: list[str] = []
+        unreadable = (1 << _FACT_BITS["unreadable"]) + (1 << _FACT_BITS["unreadable_everywhere"])
+        flags = ["row_bits", "late_bits", f"CASE WHEN disagrees THEN {unreadable} ELSE 0 END"]
         columns: list[str] = []
         for index in range(len(self.leaves)):
-            w = f"winner_{index}"
-            winner_bits += [
-                self.bit(f"{self.has(w, 0)} AND {self.has(w, 1)}", _leaf_bit(index, "by_standing")),
-                self.bit(
-                    f"{self.has(w, 0)} AND NOT {self.has(w, 1)}", _leaf_bit(index, "by_other")
-                ),
-                self.bit(f"{self.has(w, 0)} AND {self.has(w, 2)}", _leaf_bit(index, "withdrawn")),
-            ]
-            columns.append(
-                f"{d.collect.format(x=w)} FILTER (WHERE {w} IS NOT NULL AND NOT {self.has(w, 0)}) "
-                f"AS permissions_{index}"
+            winners = f"winners_{index}"
+            bits = (
+                f"CASE WHEN {self.has('x.record', 1)} "
+                f"THEN {1 << _leaf_bit(index, 'by_standing')} "
+                f"ELSE {1 << _leaf_bit(index, 'by_other')} END + "
+                f"CASE WHEN {self.has('x.record', 2)} "
+                f"THEN {1 << _leaf_bit(index, 'withdrawn')} ELSE 0 END"
             )
+            prohibiting = d.filter.format(a=winners, f=d.lam("x", "NOT x.permission"))
+            each = d.transform.format(a=prohibiting, f=d.lam("x", f"CAST({bits} AS BIGINT)"))
+            flags.append(f"coalesce({d.bit_or_list.format(a=each)}, 0)")
+            permitting = d.filter.format(a=winners, f=d.lam("x", "x.permission"))
+            records = d.transform.format(a=permitting, f=d.lam("x", "x.record"))
+            columns.append(f"{records} AS permissions_{index}")
         columns += [
-            f"bit_or(flags + {' + '.join(winner_bits)}) AS flags",
-            "max(visibility_rank) AS visibility_rank",
-            "min(created_at) AS created_at",
-            "min(age_at_creation) AS age_at_creation",
-            "max(adult_since) AS adult_since",
-            "sum(declarations) AS declarations",
+            f"({' | '.join(flags)}) AS flags",
+            "visibility_rank",
+            "created_at",
+            "age_at_creation",
+            "adult_since",
+            f"{d.size.format(a='merged')} AS declarations",
         ]
         body = ",\n        ".join(columns)
         unpacked = [
@@ -841,18 +911,17 @@ parties AS (
             for flag in (*_LEAF_FLAGS, "by_standing", "by_other", "withdrawn")
         ]
         unpacked += [f"{self.has('flags', bit)} AS {name}" for name, bit in _FACT_BITS.items()]
-        flags = ",\n        ".join(unpacked)
+        flag_columns = ",\n        ".join(unpacked)
         age = age_of_digital_consent(self.q.jurisdiction)
         return f"""
 items AS (
     SELECT item,
         {body}
-    FROM parties
-    GROUP BY item
+    FROM chosen
 ),
 unpacked AS (
     SELECT *,
-        {flags}
+        {flag_columns}
     FROM items
 ),
 facts AS (
@@ -899,7 +968,7 @@ facts AS (
 
         if ai:
             minor_basis = "true" if policy.exclude_minors else basis_in(_NEVER_FOR_MINORS)
-            day = f"({self.d.shift_right.format(x='w', n=_DAY_SHIFT)} - {_DAY_BIAS})"
+            day = f"({self.field('w', _DAY_SHIFT, _DAY_BITS)} - {_DAY_BIAS})"
             grown_up = (
                 f"coalesce({role_in({'creator', 'data-subject'})} AND {day} >= adult_day, false)"
             )
@@ -945,20 +1014,13 @@ facts AS (
             return f"NOT personal OR {any_rule}"
         return any_rule
 
-    def duty_names(self, mask: str) -> str:
-        """A duties bit mask as the sorted list of duty names (the bits are in name order)."""
-        d = self.d
-        return d.filter.format(
-            a=self.array(
-                [
-                    f"CASE WHEN {self.has(mask, i)} THEN {self.lit(duty)} END"
-                    for i, duty in enumerate(_DUTY_BITS)
-                ]
-            ),
-            f=d.lam("x", "x IS NOT NULL"),
-        )
+    def code(self, name: str) -> int:
+        """A reason code's bit in a reason mask (see _REASON_CODES)."""
+        return 1 << _REASON_CODES.index(name)
 
     def leaf_columns(self) -> str:
+        """Steps 8-10 per leaf; the reasons travel as bit masks (one bit per code, in code
+        order), turned into names once per item at the very end."""
         d = self.d
         policy = self.q.policy
         summaries: list[str] = []
@@ -972,54 +1034,44 @@ facts AS (
                 f"coalesce({d.bit_or_list.format(a=each)}, CAST(0 AS BIGINT)) AS summary_{index}"
             )
             summary = f"summary_{index}"
-            excluded = d.filter.format(
-                a=self.array(
-                    [
-                        f"CASE WHEN {self.has(summary, 1 + i)} THEN {self.lit(name)} END"
-                        for i, name in enumerate(_EXCLUSIONS)
-                    ]
-                ),
-                f=d.lam("c", "c IS NOT NULL"),
-            )
-            found = self.array(
-                [
-                    f"CASE WHEN {flag}_{index} THEN {self.lit(name)} END"
-                    for flag, name in (
-                        ("expired", "expired"),
-                        ("not_yet", "not-yet-valid"),
-                        ("agent", "agent-not-matched"),
-                        ("constraint", "constraint-not-met"),
-                        ("outside", "out-of-jurisdiction"),
-                        ("not_retroactive", "not-retroactive"),
-                    )
-                ]
-            )
-            found = d.filter.format(a=found, f=d.lam("c", "c IS NOT NULL"))
-            why_not = self.concat(found, excluded)
+            found = [
+                f"CASE WHEN {flag}_{index} THEN {self.code(name)} ELSE 0 END"
+                for flag, name in (
+                    ("expired", "expired"),
+                    ("not_yet", "not-yet-valid"),
+                    ("agent", "agent-not-matched"),
+                    ("constraint", "constraint-not-met"),
+                    ("outside", "out-of-jurisdiction"),
+                    ("not_retroactive", "not-retroactive"),
+                )
+            ]
+            excluded = [
+                f"CASE WHEN {self.has(summary, 1 + i)} THEN {self.code(name)} ELSE 0 END"
+                for i, name in enumerate(_EXCLUSIONS)
+            ]
+            why_not = f"({' + '.join(found + excluded)})"
             denied = f"(by_standing_{index} OR by_other_{index})"
             allowed = self.has(summary, 0)
             fact_denied = "(minor OR private)" if ai else "false"
-            prohibited = self.array(
-                [
-                    f"CASE WHEN by_standing_{index} THEN 'prohibited-by-standing-party' END",
-                    f"CASE WHEN by_other_{index} THEN 'prohibited' END",
-                    f"CASE WHEN withdrawn_{index} THEN 'withdrawn' END",
-                ]
+            prohibited = (
+                f"(CASE WHEN by_standing_{index} "
+                f"THEN {self.code('prohibited-by-standing-party')} ELSE 0 END + "
+                f"CASE WHEN by_other_{index} THEN {self.code('prohibited')} ELSE 0 END + "
+                f"CASE WHEN withdrawn_{index} THEN {self.code('withdrawn')} ELSE 0 END)"
             )
-            prohibited = d.filter.format(a=prohibited, f=d.lam("c", "c IS NOT NULL"))
-            fact_code = "CASE WHEN minor THEN 'minor-content' ELSE 'private-content' END"
-            permitted = self.array(["'permitted'"])
-            no_signal = self.array(["'no-signal'"])
-            with_fact = self.concat(why_not, self.array([fact_code]))
+            fact_code = (
+                f"CASE WHEN minor THEN {self.code('minor-content')} "
+                f"ELSE {self.code('private-content')} END"
+            )
             duties = self.d.shift_right.format(x=summary, n=_SUMMARY_DUTIES_SHIFT)
             columns += [
                 f"""CASE WHEN {denied} THEN 'denied' WHEN {allowed} THEN 'allowed'
                     WHEN {fact_denied} THEN 'denied' ELSE 'unknown' END AS found_{index}""",
-                f"""CASE WHEN {denied} THEN {prohibited}
-                    WHEN {allowed} THEN {permitted}
-                    WHEN {fact_denied} THEN {with_fact}
-                    WHEN {d.size.format(a=why_not)} > 0 THEN {why_not}
-                    ELSE {no_signal} END AS found_codes_{index}""",
+                f"""CAST(CASE WHEN {denied} THEN {prohibited}
+                    WHEN {allowed} THEN {self.code("permitted")}
+                    WHEN {fact_denied} THEN {why_not} | {fact_code}
+                    WHEN {why_not} <> 0 THEN {why_not}
+                    ELSE {self.code("no-signal")} END AS BIGINT) AS found_codes_{index}""",
                 f"""CASE WHEN NOT {denied} AND {allowed} THEN {duties}
                     ELSE CAST(0 AS BIGINT) END AS found_duties_{index}""",
                 f"unreadable_everywhere OR marker_{index} AS unreadable_{index}",
@@ -1037,17 +1089,17 @@ facts AS (
                 f"WHEN unreadable_{index} THEN {self.lit(unreadable_target)} "
                 f"ELSE {self.lit(target)} END"
             )
-            unreadable_code = self.array(["'unreadable'"])
-            policy_code = self.array(["'policy-default'"])
-            codes = f"CASE WHEN {hidden} THEN {unreadable_code} ELSE found_codes_{index} END"
+            codes = (
+                f"CASE WHEN {hidden} THEN {self.code('unreadable')} ELSE found_codes_{index} END"
+            )
             if target != "unknown":
                 codes = (
                     f"CASE WHEN ({outcome}) = 'unknown' THEN "
-                    f"{self.concat(codes, policy_code)} ELSE {codes} END"
+                    f"({codes}) | {self.code('policy-default')} ELSE {codes} END"
                 )
             mapped += [
                 f"{mapped_outcome} AS outcome_{index}",
-                f"{codes} AS codes_{index}",
+                f"CAST({codes} AS BIGINT) AS codes_{index}",
                 f"CASE WHEN {hidden} THEN CAST(0 AS BIGINT) ELSE found_duties_{index} END "
                 f"AS duties_{index}",
             ]
@@ -1087,38 +1139,74 @@ leaves AS (
             decision = self.combine([f"outcome_{i}" for i in leaf_indexes])
             purpose_columns.append(f"{decision} AS decision_{p_index}")
         purposes = range(len(self.q.purposes))
-        reason_lists: list[str] = []
+        reason_masks: list[str] = []
         for p_index, purpose in enumerate(self.q.purposes):
             for leaf in self.tree.leaves_of(purpose):
                 i = index_of[leaf]
-                reason_lists.append(
-                    f"CASE WHEN outcome_{i} = decision_{p_index} THEN codes_{i} "
-                    f"ELSE {d.empty_strings} END"
+                reason_masks.append(
+                    f"CASE WHEN outcome_{i} = decision_{p_index} THEN codes_{i} ELSE 0 END"
                 )
         item_decision = self.combine([f"decision_{p}" for p in purposes])
-        all_duties = self.duty_names(
-            "(" + " | ".join(f"duties_{i}" for i in range(len(self.leaves))) + ")"
-        )
+        all_duties = " | ".join(f"duties_{i}" for i in range(len(self.leaves)))
         integer = "INTEGER"
         purpose_body = ",\n        ".join(purpose_columns)
+        if d.names_by_join:  # names for every possible mask, built once, joined per item
+            every_reason = d.numbers.format(n=1 << len(_REASON_CODES))
+            names = (
+                f",\nreason_names AS (\n    SELECT mask, "
+                f"{self.names_of('mask', _REASON_CODES)} AS reasons\n    FROM {every_reason}\n)"
+            )
+            reasons, joined = "reasons", " JOIN reason_names ON reason_mask = mask"
+        else:
+            names, reasons, joined = "", self.names_of("reason_mask", _REASON_CODES), ""
         return f"""
 purposes AS (
     SELECT *,
         {purpose_body}
     FROM leaves
-)
+),
+decided AS (
+    SELECT
+        item,
+        {item_decision} AS decision,
+        CAST({" | ".join(reason_masks)} AS BIGINT) AS reason_mask,
+        CASE WHEN {item_decision} = 'allowed' THEN {all_duties} ELSE 0 END AS duty_mask,
+        minor,
+        withdrawn,
+        CAST({d.utc_year.format(ts="created_at")} AS {integer}) AS created_year,
+        CAST(coalesce(declarations, 0) AS {integer}) AS declarations,
+        unreadable
+    FROM purposes
+){names}
 SELECT
     item,
-    {item_decision} AS decision,
-    {self.sorted_set(self.flatten(self.array(reason_lists)))} AS reasons,
-    CASE WHEN {item_decision} = 'allowed' THEN {all_duties}
-         ELSE {d.empty_strings} END AS duties,
+    decision,
+    {reasons} AS reasons,
+    {self.names_by_case("duty_mask", _DUTY_BITS)} AS duties,
     minor,
     withdrawn,
-    CAST(year(created_at) AS {integer}) AS created_year,
-    CAST(coalesce(declarations, 0) AS {integer}) AS declarations,
+    created_year,
+    declarations,
     unreadable
-FROM purposes"""
+FROM decided{joined}"""
+
+    def names_of(self, mask: str, names: tuple[str, ...]) -> str:
+        """The sorted names of the bits set in `mask` (bit i stands for names[i])."""
+        d = self.d
+        picked = [
+            f"CASE WHEN {self.has(mask, i)} THEN {self.lit(name)} END"
+            for i, name in enumerate(names)
+        ]
+        return d.filter.format(a=self.array(picked), f=d.lam("x", "x IS NOT NULL"))
+
+    def names_by_case(self, mask: str, names: tuple[str, ...]) -> str:
+        """`names_of` for a short list, as one CASE of constant lists (cheap per row)."""
+        cases = " ".join(
+            f"WHEN {value} THEN "
+            + self.array([self.lit(n) for i, n in enumerate(names) if value >> i & 1])
+            for value in range(1 << len(names))
+        )
+        return f"CASE {mask} {cases} END"
 
     def at_literal(self) -> str:
         moment: datetime = self.q.instant
@@ -1130,9 +1218,8 @@ FROM purposes"""
     def query(self, source: str) -> str:
         parts = [
             self.classified(source),
-            self.merged(),
-            self.ruled(),
-            self.parties(),
+            self.grouped(),
+            self.candidates(),
             self.items(),
             self.leaf_columns(),
         ]

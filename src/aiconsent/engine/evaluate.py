@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, get_args
 
 from aiconsent.dates import parse_datetime
 from aiconsent.engine.decision import Decision, Reason
@@ -25,10 +25,13 @@ from aiconsent.engine.inputs import (
 from aiconsent.engine.places import age_of_digital_consent, canonical, is_group
 from aiconsent.engine.policy import Outcome, Policy, PolicyError, resolve
 from aiconsent.engine.targets import about
+from aiconsent.model.declaration import Duty
 from aiconsent.model.found import Found, Unreadable
 from aiconsent.vocabulary.purposes import purpose_tree
 
 _NEVER_FOR_MINORS: Final = frozenset({"terms-of-service", "no-objection"})
+_DUTY_ORDER: Final = tuple(sorted(get_args(Duty)))
+"""Duties as bits, in name order (step 7's tie order compares them as that number)."""
 USE_TYPES: Final = ("commercial", "non-commercial", "research")
 
 
@@ -209,7 +212,8 @@ def _evaluate_leaf(
             continue
         newest = max(candidate.declaration.declared_at for candidate in candidates)
         latest = [c for c in candidates if c.declaration.declared_at == newest]
-        winner = next((c for c in latest if c.kind == "prohibition"), latest[0])
+        prohibiting = [c for c in latest if c.kind == "prohibition"]
+        winner = min(prohibiting or latest, key=_tie_order)
         for candidate in candidates:
             if candidate is not winner:
                 pending = ("superseded", candidate.declaration, leaf, None, winner.declaration)
@@ -276,6 +280,26 @@ def _evaluate_leaf(
     chosen = {id(item) for item in decisive}
     others = [item for item in why_not if id(item) not in chosen] + superseded
     return outcome, [_materialise(item, True) for item in decisive], others, duties
+
+
+def _tie_order(choice: _Choice) -> tuple[str, str, str, int, date, bool, str]:
+    """Step 7's order among a party's equally new declarations of one kind: by content, so
+    the answer does not depend on the order the declarations were given in (the id only
+    decides between declarations that would decide alike)."""
+    declaration = choice.declaration
+    duties = sum(1 << index for index, duty in enumerate(_DUTY_ORDER) if duty in choice.duties)
+    from_withdrawal = choice.kind == "prohibition" and all(
+        rule.from_withdrawal for rule in choice.rules
+    )
+    return (
+        declaration.role,
+        declaration.basis or "unspecified",
+        declaration.carrier,
+        duties,
+        declaration.declared_at.date(),
+        from_withdrawal,
+        declaration.id,
+    )
 
 
 def _choose(

@@ -7,6 +7,7 @@ computed) so that a check only compares values.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -195,6 +196,12 @@ def merge_copies(declarations: list[Declaration]) -> tuple[list[Declaration], li
             keep = next(copy for copy in copies if copy.withdrawn_at == earliest)
         merged.append(keep)
     return merged, unreadable
+
+
+def distinct_declarations(declarations: Iterable[Declaration]) -> int:
+    """How many different declarations there are: copies equal in everything but withdrawnAt
+    and carrier count once, even where other copies of the same id disagree (spec §10.5.1)."""
+    return len({(d.id, _without_withdrawal(d.raw)) for d in declarations})
 
 
 def _without_withdrawal(value: dict[str, Any]) -> str:

@@ -88,6 +88,11 @@ MANIFEST_SCHEMA: Final = pa.schema(
 """The columns of spec §10.4.2, in order, with their Parquet types."""
 
 COLUMNS: Final = tuple(MANIFEST_SCHEMA.names)
+EMPTY_ROW_COLUMNS: Final = tuple(
+    c for c in COLUMNS if c not in ("item", "declaration_id", "declaration_json")
+)
+"""Columns that are all null on the row of an item with no declaration (the JSON is not
+consulted: typed columns are authoritative, spec §10.4.2)."""
 
 METADATA_VERSION: Final = "aiconsent.version"
 METADATA_CONTEXT: Final = "aiconsent.context"
@@ -171,9 +176,11 @@ def unreadable_row(
 ) -> dict[str, Any]:
     """A marker row: something was found for the item but could not be read (§6.2 rule 4).
 
-    It has `declaration_id` = UNREADABLE_ID, no declaration columns, and `declaration_json`
-    `{"unreadable": message[, "purposes": [...]]}`. Such a row disagrees with its own typed
-    columns, so even a reader that does not know markers finds it unreadable: fail closed.
+    It has `declaration_id` = UNREADABLE_ID, the purposes it concerns (if only some) in
+    `prohibited_purposes`, no other declaration column, and `declaration_json`
+    `{"unreadable": message[, "purposes": [...]]}` for people. The typed columns say it all,
+    so the SQL engines never need to read the JSON; and a reader that does not know markers
+    still finds the row unreadable (no declared_at): fail closed.
     """
     marker: dict[str, Any] = {"unreadable": message}
     if purposes is not None:
@@ -181,6 +188,7 @@ def unreadable_row(
     row = empty_row(item)
     row.update(
         declaration_id=UNREADABLE_ID,
+        prohibited_purposes=sorted(purposes) if purposes else None,
         carrier=carrier,
         source=source,
         declaration_json=json.dumps(marker, ensure_ascii=False, separators=(",", ":")),
@@ -273,18 +281,19 @@ def is_empty_row(row: Mapping[str, Any]) -> bool:
 
 
 def is_unreadable_row(row: Mapping[str, Any]) -> bool:
-    """True for an unreadable-marker row (see `unreadable_row`)."""
-    return row.get("declaration_id") == UNREADABLE_ID or _marker_of(row) is not None
+    """True for an unreadable-marker row (see `unreadable_row`): known by its id alone."""
+    return row.get("declaration_id") == UNREADABLE_ID
 
 
 def unreadable_of(row: Mapping[str, Any]) -> Unreadable:
-    """The unreadable marker a marker row stands for (every purpose unless it names some)."""
+    """The unreadable marker a marker row stands for: the purposes of `prohibited_purposes`
+    that are purposes, or every purpose when it names none (the JSON only gives the message)."""
     marker = _marker_of(row) or {}
     message = marker.get("unreadable")
-    purposes = marker.get("purposes")
+    purposes = row.get("prohibited_purposes")
     scoped = (
-        frozenset(p for p in purposes if p in PURPOSES) or None
-        if isinstance(purposes, list) and all(isinstance(p, str) for p in purposes)
+        frozenset(p for p in purposes if isinstance(p, str) and p in PURPOSES) or None
+        if isinstance(purposes, list)
         else None
     )
     return Unreadable(
@@ -304,7 +313,7 @@ def entry_of(row: Mapping[str, Any], *, row_index: int | None = None) -> Found |
     if is_unreadable_row(row):
         return unreadable_of(row)
     if is_empty_row(row):
-        problems = [c for c in COLUMNS if c != "item" and row.get(c) is not None]
+        problems = [c for c in EMPTY_ROW_COLUMNS if row.get(c) is not None]
         if problems:
             where = f"row {row_index}: " if row_index is not None else ""
             return Unreadable(
