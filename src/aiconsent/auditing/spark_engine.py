@@ -68,7 +68,7 @@ def decide(
     spark = session if session is not None else local_session()
     view = f"aiconsent_manifest_{uuid.uuid4().hex}"
     frame = spark.read.parquet(os.fspath(Path(manifest).resolve()))
-    frame.selectExpr("*", "_metadata.row_index AS row_index").createOrReplaceTempView(view)
+    frame.createOrReplaceTempView(view)
     try:
         result = spark.sql(compile_audit(question, SPARK, view))
         with atomic_target(out) as scratch:

@@ -93,6 +93,7 @@ class Dialect:
     constraint: str  # the rule field `constraint` (a reserved word) as an identifier
     lambda2: str  # {v} {w} {body}: a lambda over an element and its position
     numbers: str  # {n}: a relation with one BIGINT column `mask`, the values 0 .. n - 1
+    code: str  # {a} {x}: the position of x in a, from 0; 0 when absent or null
     names_by_join: bool  # reason names from a joined table of every mask (faster in DuckDB)
     first_index: str  # the position of a list's first element in `lambda2`
 
@@ -146,6 +147,7 @@ DUCKDB: Final = Dialect(
     lambda2="lambda {v}, {w}: {body}",
     numbers="(SELECT range AS mask FROM range(0, {n}))",
     names_by_join=True,
+    code="coalesce(list_position({a}, {x}) - 1, 0)",
     first_index="1",
 )
 
@@ -180,6 +182,7 @@ SPARK: Final = Dialect(
     numbers="(SELECT id AS mask FROM range(0, {n}))",
     # Catalyst inlines the whole query into a join key and runs out of heap; names in place
     names_by_join=False,
+    code="greatest(array_position({a}, {x}) - 1, 0)",
     first_index="0",
 )
 
@@ -298,10 +301,12 @@ class _Compiler:
         return self.d.quote(text)
 
     def in_list(self, expression: str, values: frozenset[str] | tuple[str, ...] | set[str]) -> str:
-        """`expression IN (...)`, FALSE for no values."""
+        """`expression IN (...)` (NULL for NULL), FALSE for no values. Written as a lookup in
+        a constant list: DuckDB plans a long IN list as a join, several times slower per row."""
         if not values:
             return "false"
-        return f"{expression} IN ({', '.join(self.lit(v) for v in sorted(values))})"
+        listed = self.d.array.format(items=", ".join(self.lit(v) for v in sorted(values)))
+        return self.d.contains.format(a=listed, x=expression)
 
     def struct(self, **fields: str) -> str:
         parts = ", ".join(self.d.field.format(name=k, value=v) for k, v in fields.items())
@@ -602,9 +607,9 @@ classified AS (
         fields = {
             "id": self.digest(["declaration_id"]),
             "shape": self.shape(),
-            # the copy that stands: the earliest withdrawal, else the first row
+            # the copy that stands: the earliest withdrawal, then the carrier first in order
+            # (the fields up to `base` are equal in copies; `base` orders by carrier)
             "withdrawal": f"coalesce({d.epoch_us.format(x='withdrawn_at')}, {_NEVER})",
-            "rowno": "row_index",
             "party": self.digest(["declared_by_id"]),
             "declared_us": declared,
             # step 5 in one comparison: late when the item's createdAt is before this
@@ -812,7 +817,6 @@ kept AS (
                 newest="-x.declared_us",
                 permission=f"NOT {is_prohibition}",
                 record=f"CAST({record} AS BIGINT)",
-                rowno="x.rowno",
             )
             taking_part = f"{prohibition} > 0 OR {permission} > 0 OR {withdrawal} > 0"
             chosen = d.filter.format(a="merged", f=d.lam("x", taking_part))
@@ -861,8 +865,9 @@ chosen AS (
         return f"CASE WHEN {condition} THEN CAST({1 << bit} AS BIGINT) ELSE CAST(0 AS BIGINT) END"
 
     def code_of(self, expression: str, values: tuple[str, ...]) -> str:
-        cases = " ".join(f"WHEN {self.lit(v)} THEN {i}" for i, v in enumerate(values))
-        return f"CASE {expression} {cases} ELSE 0 END"
+        """The position of `expression` in `values` from 0 (0 also when it is not there)."""
+        listed = self.d.array.format(items=", ".join(self.lit(v) for v in values))
+        return self.d.code.format(a=listed, x=expression)
 
     def field(self, packed: str, shift: int, width: int) -> str:
         return f"({self.d.shift_right.format(x=packed, n=shift)} & {(1 << width) - 1})"
@@ -1230,8 +1235,7 @@ def compile_audit(question: AuditQuestion, dialect: str | Dialect, source: str) 
     """The SELECT that yields the decision table for `source`.
 
     `source` is a relation (table, view or parenthesised subquery) with the manifest's columns
-    plus `row_index` (the row's position in the file, which breaks ties between copies as the
-    reference engine's file order does). Engines build it; it is not user text.
+    (the answer never depends on the order of its rows). Engines build it; it is not user text.
     """
     chosen = dialect if isinstance(dialect, Dialect) else dialect_of(dialect)
     return _Compiler(question, chosen).query(source)
@@ -1240,10 +1244,7 @@ def compile_audit(question: AuditQuestion, dialect: str | Dialect, source: str) 
 def duckdb_source(manifest: str) -> str:
     """The DuckDB relation for a manifest path (quoted: any path is safe)."""
     path = DUCKDB.quote(manifest)
-    return (
-        f"(SELECT * EXCLUDE (file_row_number), file_row_number AS row_index "
-        f"FROM read_parquet({path}, file_row_number = true))"
-    )
+    return f"read_parquet({path})"
 
 
 __all__ = ["DIALECTS", "DUCKDB", "SPARK", "Dialect", "compile_audit", "dialect_of", "duckdb_source"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from aiconsent.dates import parse_date, parse_datetime
@@ -165,7 +165,8 @@ def merge_facts(declarations: list[Declaration]) -> Facts:
 
 
 def merge_copies(declarations: list[Declaration]) -> tuple[list[Declaration], list[Unreadable]]:
-    """One declaration per id: copies merge, the earliest withdrawal stands (spec §6.2 rule 2).
+    """One declaration per id: copies merge, the earliest withdrawal stands (spec §6.2 rule 2;
+    among equally withdrawn copies, the one whose carrier comes first).
 
     Copies that differ in anything but withdrawnAt and carrier make the declaration unreadable;
     they are all kept, so their prohibitions still count.
@@ -189,13 +190,18 @@ def merge_copies(declarations: list[Declaration]) -> tuple[list[Declaration], li
             )
             merged.extend(copies)
             continue
-        withdrawals = [copy.withdrawn_at for copy in copies if copy.withdrawn_at is not None]
-        keep = copies[0]
-        if withdrawals:
-            earliest = min(withdrawals)
-            keep = next(copy for copy in copies if copy.withdrawn_at == earliest)
-        merged.append(keep)
+        merged.append(min(copies, key=_copy_order))
     return merged, unreadable
+
+
+_NOT_WITHDRAWN = datetime.max.replace(tzinfo=UTC)
+
+
+def _copy_order(copy: Declaration) -> tuple[bool, datetime, str]:
+    """The copy that stands: the earliest withdrawal, then the carrier first in code-point
+    order (by content, so the order copies were read in does not matter)."""
+    withdrawn = copy.withdrawn_at
+    return (withdrawn is None, withdrawn or _NOT_WITHDRAWN, copy.carrier)
 
 
 def distinct_declarations(declarations: Iterable[Declaration]) -> int:
