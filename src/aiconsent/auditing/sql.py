@@ -244,12 +244,15 @@ _REASON_CODES: Final = tuple(
 names come out sorted)."""
 _DAY_BIAS: Final = 1_000_000
 _WITHDRAWN_BIT: Final = 40  # in a record's base only: the declaration is withdrawn at T
+_RETROACTIVE_BIT: Final = 41  # in a record's base only: the declaration is retroactive
 _RECORD_MASK: Final = (1 << _WITHDRAWN_BIT) - 1
 _EARLIEST: Final = -(1 << 62)  # before every instant (and a BIGINT literal)
 _NEVER: Final = (1 << 63) - 1  # the withdrawal instant of a copy that is not withdrawn
 _FIRST_US: Final = -62_135_596_800_000_000  # 0001-01-01T00:00:00Z
 _LAST_US: Final = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z
 _LEAF_PART_BITS: Final = 3
+_LEAF_FINDINGS_SHIFT: Final = 4 * _LEAF_PART_BITS  # then the leaf's first findings (5 bits)
+_LEAF_FINDINGS: Final = 5
 """Width of each part of a declaration's packed leaf integer (see `_Compiler.record`)."""
 _LEAF_FLAGS: Final = (
     "expired",
@@ -566,22 +569,20 @@ classified AS (
             f"WHEN {_KINDS['bad']} THEN {unreadable + everywhere} ELSE 0 END AS BIGINT)"
         )
 
-    def findings(self) -> str:
-        """A declaration's leaf findings that do not depend on the other rows, as bits (only a
-        copy that stands counts, so they are or-ed over the merged list, not over the rows)."""
-        bits: list[str] = []
-        for index in range(len(self.leaves)):
-            flags = {
-                "expired": f"NOT takes_part AND any_{index} AND ended",
-                "not_yet": f"NOT takes_part AND any_{index} AND NOT ended",
-                "agent": f"takes_part AND (agent_prohibition_{index} OR "
-                f"(NOT withdrawn AND agent_permission_{index}))",
-                "constraint": f"takes_part AND NOT withdrawn AND constrained_{index}",
-                "outside": f"takes_part AND (outside_prohibition_{index} OR (NOT withdrawn AND "
-                f"outside_permission_{index}) OR (withdrawn AND outside_withdrawn_{index}))",
-            }
-            bits += [self.bit(c, _leaf_bit(index, flag)) for flag, c in flags.items()]
-        return f"CAST({' + '.join(bits)} AS BIGINT)"
+    def findings(self, index: int) -> str:
+        """A declaration's findings for one leaf that do not depend on the other rows, as the
+        first bits of the leaf's block (only a copy that stands counts, so they are or-ed over
+        the merged list, not over the rows)."""
+        flags = {
+            "expired": f"NOT takes_part AND any_{index} AND ended",
+            "not_yet": f"NOT takes_part AND any_{index} AND NOT ended",
+            "agent": f"takes_part AND (agent_prohibition_{index} OR "
+            f"(NOT withdrawn AND agent_permission_{index}))",
+            "constraint": f"takes_part AND NOT withdrawn AND constrained_{index}",
+            "outside": f"takes_part AND (outside_prohibition_{index} OR (NOT withdrawn AND "
+            f"outside_permission_{index}) OR (withdrawn AND outside_withdrawn_{index}))",
+        }
+        return " + ".join(self.bit(c, _leaf_bit(0, flag)) for flag, c in flags.items())
 
     def record(self, carrier: str, local_day: str) -> str:
         """A declaration row as its item's list holds it. Field order is the copies' sort
@@ -602,7 +603,10 @@ classified AS (
                 f"CAST({local_day} + {_DAY_BIAS} AS BIGINT) * {1 << _DAY_SHIFT}",
             ]
         )
-        flags = f"CASE WHEN withdrawn THEN {1 << _WITHDRAWN_BIT} ELSE 0 END"
+        flags = (
+            f"CASE WHEN withdrawn THEN {1 << _WITHDRAWN_BIT} ELSE 0 END + "
+            f"CASE WHEN coalesce(retroactive, false) THEN {1 << _RETROACTIVE_BIT} ELSE 0 END"
+        )
         declared = d.epoch_us.format(x="declared_at")
         fields = {
             "id": self.digest(["declaration_id"]),
@@ -612,12 +616,7 @@ classified AS (
             "withdrawal": f"coalesce({d.epoch_us.format(x='withdrawn_at')}, {_NEVER})",
             "party": self.digest(["declared_by_id"]),
             "declared_us": declared,
-            # step 5 in one comparison: late when the item's createdAt is before this
-            # (a retroactive declaration is never late; unknown createdAt: always late)
-            "late_from": f"CASE WHEN coalesce(retroactive, false) THEN {_EARLIEST} "
-            f"ELSE {declared} END",
             "base": f"CAST({base} + {flags} AS BIGINT)",
-            "findings": self.findings(),
         }
         for index in range(len(self.leaves)):
             depth = (
@@ -628,6 +627,7 @@ classified AS (
                 f"CASE WHEN takes_part AND withdrawn AND withdrawn_depth_{index} IS NOT NULL "
                 f"THEN withdrawn_depth_{index} + 1 ELSE 0 END",
                 f"duties_{index}",
+                self.findings(index),
             )
             packed = " + ".join(
                 f"({part}) * {1 << (_LEAF_PART_BITS * n)}" for n, part in enumerate(depth)
@@ -741,7 +741,8 @@ classified AS (
     def late(self, x: str) -> str:
         """Step 5: a permission that is not retroactive does not cover content made before it
         (the item's merged createdAt; unknown createdAt: it does not apply)."""
-        return f"(created_floor < {x}.late_from)"
+        retroactive = self.has(f"{x}.base", _RETROACTIVE_BIT)
+        return f"(NOT {retroactive} AND created_floor < {x}.declared_us)"
 
     def part(self, x: str, index: int, n: int) -> str:
         """Part n of a declaration's packed leaf integer (see `record`)."""
@@ -829,7 +830,12 @@ kept AS (
                     _leaf_bit(index, "not_retroactive"),
                 )
             )
-        each = d.transform.format(a="merged", f=d.lam("x", " + ".join(["x.findings", *late_bits])))
+        found = [
+            f"{self.field(f'x.leaf_{i}', _LEAF_FINDINGS_SHIFT, _LEAF_FINDINGS)} "
+            f"* {1 << _leaf_bit(i, 'expired')}"
+            for i in range(len(self.leaves))
+        ]
+        each = d.transform.format(a="merged", f=d.lam("x", " + ".join([*found, *late_bits])))
         columns.append(f"coalesce({d.bit_or_list.format(a=each)}, 0) AS late_bits")
         ranked = ",\n        ".join(
             f"CASE WHEN {d.size.format(a=f'entries_{i}')} > 1 "
