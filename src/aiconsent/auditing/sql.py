@@ -253,6 +253,7 @@ _LAST_US: Final = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z
 _LEAF_PART_BITS: Final = 3
 _LEAF_FINDINGS_SHIFT: Final = 4 * _LEAF_PART_BITS  # then the leaf's first findings (5 bits)
 _LEAF_FINDINGS: Final = 5
+_LEAF0_SHIFT: Final = 42  # the first leaf's packed integer (17 bits) in a record's base
 """Width of each part of a declaration's packed leaf integer (see `_Compiler.record`)."""
 _LEAF_FLAGS: Final = (
     "expired",
@@ -632,7 +633,12 @@ classified AS (
             packed = " + ".join(
                 f"({part}) * {1 << (_LEAF_PART_BITS * n)}" for n, part in enumerate(depth)
             )
-            fields[f"leaf_{index}"] = f"CAST({packed} AS BIGINT)"
+            if index == 0:  # the first leaf rides in base's free high bits (one field less)
+                fields["base"] = (
+                    f"{fields['base']} + CAST({packed} AS BIGINT) * {1 << _LEAF0_SHIFT}"
+                )
+            else:
+                fields[f"leaf_{index}"] = f"CAST({packed} AS BIGINT)"
         return self.struct(**fields)
 
     def rule_masks(self) -> list[str]:
@@ -744,9 +750,15 @@ classified AS (
         retroactive = self.has(f"{x}.base", _RETROACTIVE_BIT)
         return f"(NOT {retroactive} AND created_floor < {x}.declared_us)"
 
+    def leaf_field(self, x: str, index: int, shift: int, width: int) -> str:
+        """Bits of a declaration's packed leaf integer (the first leaf's lives in `base`)."""
+        if index == 0:
+            return self.field(f"{x}.base", _LEAF0_SHIFT + shift, width)
+        return self.field(f"{x}.leaf_{index}", shift, width)
+
     def part(self, x: str, index: int, n: int) -> str:
         """Part n of a declaration's packed leaf integer (see `record`)."""
-        return self.field(f"{x}.leaf_{index}", _LEAF_PART_BITS * n, _LEAF_PART_BITS)
+        return self.leaf_field(x, index, _LEAF_PART_BITS * n, _LEAF_PART_BITS)
 
     def grouped(self) -> str:
         """One aggregation by item (the only shuffle): the item's bits and facts, and the list
@@ -831,7 +843,7 @@ kept AS (
                 )
             )
         found = [
-            f"{self.field(f'x.leaf_{i}', _LEAF_FINDINGS_SHIFT, _LEAF_FINDINGS)} "
+            f"{self.leaf_field('x', i, _LEAF_FINDINGS_SHIFT, _LEAF_FINDINGS)} "
             f"* {1 << _leaf_bit(i, 'expired')}"
             for i in range(len(self.leaves))
         ]
