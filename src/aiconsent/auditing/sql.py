@@ -196,7 +196,6 @@ def dialect_of(name: str) -> Dialect:
     raise ValueError(f"unknown SQL dialect {name!r}; expected one of {', '.join(DIALECTS)}")
 
 
-_VISIBILITY_RANK: Final = {"public": 0, "restricted": 1, "private": 2}
 _HEX64: Final = "[0-9a-f]{64}\\n?"  # re.match(r"^[0-9a-f]{64}$") also takes one final newline
 _ROLE_CODES: Final = tuple(sorted(ROLES))
 _BASIS_CODES: Final = tuple(sorted(BASES))
@@ -275,6 +274,8 @@ _FACT_BITS: Final = {
             "withdrawn",
             "unreadable",
             "unreadable_everywhere",
+            "private",
+            "young",
         )
     )
 }
@@ -466,7 +467,6 @@ class _Compiler:
             "visibility",
             "personal_data",
             "minor_at_creation",
-            "age_at_creation",
             "adult_since",
             "policy_url",
             "withdrawal_url",
@@ -534,9 +534,7 @@ classified AS (
         item,
         kind,
         {self.row_bits()} AS row_bits,
-        CASE WHEN {_IS_DECLARATION} THEN {self.visibility_rank()} END AS visibility_rank,
         CASE WHEN {_IS_DECLARATION} THEN created_at END AS created_at,
-        CASE WHEN {_IS_DECLARATION} THEN age_at_creation END AS age_at_creation,
         CASE WHEN {_IS_DECLARATION} THEN adult_since END AS adult_since,
         CASE WHEN {_IS_DECLARATION} THEN {self.record(carrier, local_day)} END AS declaration
     FROM stated
@@ -547,11 +545,15 @@ classified AS (
         is the item's): a declaration's leaf findings that do not depend on the other rows and
         its content facts; a marker's leaves; a row that cannot be read."""
         declaration: list[str] = []
+        age = int(age_of_digital_consent(self.q.jurisdiction))
         facts = {
             "personal_true": "personal_data",
             "personal_false": "NOT personal_data",
             "minor_at_creation": "minor_at_creation",
             "withdrawn": "withdrawn",
+            # the most restrictive visibility and the lowest age only matter as these tests
+            "private": "visibility = 'private'",
+            "young": f"age_at_creation < {age}",
         }
         declaration += [self.bit(c, _FACT_BITS[name]) for name, c in facts.items()]
         marks = [
@@ -778,9 +780,7 @@ classified AS (
 grouped AS (
     SELECT item,
         bit_or(row_bits) AS row_bits,
-        max(visibility_rank) AS visibility_rank,
         min(created_at) AS created_at,
-        min(age_at_creation) AS age_at_creation,
         max(adult_since) AS adult_since,
         {d.collect.format(x="declaration")} FILTER (WHERE {_IS_DECLARATION}) AS listed
     FROM classified
@@ -893,10 +893,6 @@ chosen AS (
     def has(self, mask: str, bit: int) -> str:
         return f"(({mask} & CAST({1 << bit} AS BIGINT)) <> 0)"
 
-    def visibility_rank(self) -> str:
-        cases = " ".join(f"WHEN {self.lit(v)} THEN {r}" for v, r in _VISIBILITY_RANK.items())
-        return f"CASE visibility {cases} END"
-
     # -- 5. items ------------------------------------------------------------------------------
 
     def items(self) -> str:
@@ -921,9 +917,7 @@ chosen AS (
             columns.append(f"{records} AS permissions_{index}")
         columns += [
             f"({' | '.join(flags)}) AS flags",
-            "visibility_rank",
             "created_at",
-            "age_at_creation",
             "adult_since",
             f"{d.size.format(a='merged')} AS declarations",
         ]
@@ -935,7 +929,6 @@ chosen AS (
         ]
         unpacked += [f"{self.has('flags', bit)} AS {name}" for name, bit in _FACT_BITS.items()]
         flag_columns = ",\n        ".join(unpacked)
-        age = age_of_digital_consent(self.q.jurisdiction)
         return f"""
 items AS (
     SELECT item,
@@ -949,8 +942,7 @@ unpacked AS (
 ),
 facts AS (
     SELECT *,
-        minor_at_creation OR coalesce(age_at_creation < {int(age)}, false) AS minor,
-        coalesce(visibility_rank = 2, false) AS private,
+        minor_at_creation OR young AS minor,
         personal_true OR NOT personal_false AS personal,
         {self.d.day_number.format(d="adult_since")} AS adult_day
     FROM unpacked
