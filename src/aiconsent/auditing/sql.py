@@ -6,26 +6,25 @@ it to that). Everything the question fixes — the leaves, the purpose tree, J a
 the age of digital consent, T, the policy — is folded into constants at compile time, so the
 database only compares column values. The shape of the query (one CTE chain, one statement):
 
-1. `typed` / `placed` / `featured` / `classified`: each row is a declaration, an unreadable
+1. `typed` … `classified` (streaming, no shuffle): each row is a declaration, an unreadable
    marker, an empty item row or a row that cannot be read (manifests.layout's row mapping,
-   checked on the typed columns); its rules are reduced, per leaf, to two bit masks (the few
-   scalars derived from them — does a rule cover the leaf, the depths that can apply, which
-   reasons a rule that cannot apply gives — are derived again after the window, so the sort
-   carries two numbers per leaf). Copies are compared by an order-free 64-bit digest. Streaming,
-   no shuffle.
-2. `windowed` / `merged`: one window (rows of an item ordered by id) merges copies of one
-   declaration (the earliest withdrawal stands; disagreeing copies are all kept and make the
-   item unreadable) and gives the item's earliest createdAt (retroactivity, step 5).
-3. `stated` / `ruled`: T, withdrawal and createdAt applied: the most specific applicable rule
-   of each declaration per leaf (steps 3–6) and the reasons found on the way.
-4. `parties`: per party and leaf, the newest deciding declaration (step 7), packed into one
-   BIGINT; every yes/no finding packed into one bit mask.
-5. `items` / `facts`: per item, the parties' decisions and the merged content facts (§6.2).
-6. `summarized` / `found` / `leaves` / `purposes` / final: which permissions count (step 8:
-   each party's packed permission is judged on its integer codes and the item's bitwise-or of
-   the verdicts says whether one counts, which exclusion codes arose and the counting duties),
-   across parties (9), unreadable input (1), the policy (10); leaves combine per purpose (2),
-   purposes per item (§10.5).
+   checked on the typed columns; `declaration_json` is never read). A row contributes bits to
+   its item's findings, and a declaration becomes a record of six integers (a struct list of
+   few fields is what keeps the one aggregation cheap): digests of its id, its content (for
+   copies) and its party, its withdrawal and declaration instants, and `base`, which packs its
+   role, basis, carrier, duties, local day, T-dependent flags and the first leaf's rule depths.
+2. `grouped` / `ordered` / `kept`: one aggregation by item (the only shuffle) collects the
+   records; sorted, copies of one declaration are neighbours, so merging them (§6.2 rule 2)
+   and spotting disagreeing copies is one pass with the previous element.
+3. `candidates` / `ranked` / `chosen`: with the item's createdAt now known, per leaf the
+   declarations that take part (steps 3–6) sort into step 7's order within each party, and
+   the first of each party decides for it.
+4. `items` / `facts`: the item's findings as one bit mask, the parties' permissions, the merged
+   content facts.
+5. `summarized` … final: which permissions count (step 8: each permission's packed record is
+   judged on its integer codes), across parties (9), unreadable input (1), the policy (10);
+   leaves combine per purpose (2), purposes per item (§10.5). Reasons travel as bit masks and
+   are named once per item (in DuckDB by joining a table of every mask).
 
 Only the few spellings that differ between DuckDB and Spark SQL live in `Dialect`; every value
 inlined into the text is either a vocabulary term checked by AuditQuestion or a literal quoted
