@@ -68,10 +68,8 @@ class Dialect:
     lambda_: str  # {v} {body}
     filter: str  # {a} {f}
     transform: str  # {a} {f}
-    array_max: str  # {a}
     sort: str  # {a}
     distinct: str  # {a}
-    concat: str  # {a} {b}
     contains: str  # {a} {x}
     size: str  # {a}
     array: str  # {items}
@@ -88,7 +86,6 @@ class Dialect:
     bit_or_list: str  # {a}: the bitwise or of a list of BIGINT (NULL for none)
     shift_right: str  # {x} {n}
     day_number: str  # {d}: days since 1970-01-01
-    date_of_day: str  # {n}: the date n days after 1970-01-01
     constraint: str  # the rule field `constraint` (a reserved word) as an identifier
     lambda2: str  # {v} {w} {body}: a lambda over an element and its position
     numbers: str  # {n}: a relation with one BIGINT column `mask`, the values 0 .. n - 1
@@ -115,10 +112,8 @@ DUCKDB: Final = Dialect(
     lambda_="lambda {v}: {body}",
     filter="list_filter({a}, {f})",
     transform="list_transform({a}, {f})",
-    array_max="list_max({a})",
     sort="list_sort({a})",
     distinct="list_distinct({a})",
-    concat="list_concat({a}, {b})",
     contains="list_contains({a}, {x})",
     size="coalesce(len({a}), 0)",
     array="[{items}]",
@@ -141,7 +136,6 @@ DUCKDB: Final = Dialect(
     bit_or_list="list_bit_or({a})",
     shift_right="({x} >> {n})",
     day_number="CAST(({d}) - DATE '1970-01-01' AS BIGINT)",
-    date_of_day="(DATE '1970-01-01' + CAST({n} AS INTEGER))",
     constraint='"constraint"',
     lambda2="lambda {v}, {w}: {body}",
     numbers="(SELECT range AS mask FROM range(0, {n}))",
@@ -155,10 +149,8 @@ SPARK: Final = Dialect(
     lambda_="{v} -> {body}",
     filter="filter({a}, {f})",
     transform="transform({a}, {f})",
-    array_max="array_max({a})",
     sort="array_sort({a})",
     distinct="array_distinct({a})",
-    concat="concat({a}, {b})",
     contains="array_contains({a}, {x})",
     size="coalesce(array_size({a}), 0)",
     array="array({items})",
@@ -175,7 +167,6 @@ SPARK: Final = Dialect(
     bit_or_list="aggregate({a}, CAST(0 AS BIGINT), (acc, x) -> acc | x)",
     shift_right="shiftright({x}, {n})",
     day_number="CAST(unix_date({d}) AS BIGINT)",
-    date_of_day="date_from_unix_date(CAST({n} AS INT))",
     constraint="`constraint`",
     lambda2="({v}, {w}) -> {body}",
     numbers="(SELECT id AS mask FROM range(0, {n}))",
