@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from aiconsent.auditing import duckdb_engine, python_engine
 from aiconsent.auditing.question import AuditQuestion
 from aiconsent.engine.policy import Policy, builtin, compile_policy
+from aiconsent.manifests import layout
 from aiconsent.manifests.layout import (
     MANIFEST_SCHEMA,
     empty_row,
@@ -34,15 +35,8 @@ from aiconsent.manifests.layout import (
 
 LEAVES = ["genai-training", "non-generative-training", "ai-inference", "ai-index", "search"]
 PURPOSES = ["tdm", "ai-use", "ai-training", *LEAVES]
-ROLES = ["creator", "rightsholder", "data-subject", "guardian", "platform", "publisher"]
-BASES = [
-    "explicit-consent",
-    "no-objection",
-    "terms-of-service",
-    "license",
-    "statutory-exception",
-    "unspecified",
-]
+ROLES = sorted(layout.ROLES)
+BASES = sorted(layout.BASES)
 PLACES = ["DE", "FR", "EU", "EEA", "UK", "GB", "EL", "US", "AU", "NO", "DK"]
 CARRIERS = ["xmp", "c2pa", "sidecar", "jsonld", "http-header", "html"]
 BASE_TIME = datetime(2024, 1, 1, tzinfo=UTC)

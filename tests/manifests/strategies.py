@@ -12,25 +12,12 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-PURPOSES = [
-    "tdm",
-    "ai-use",
-    "ai-training",
-    "genai-training",
-    "non-generative-training",
-    "ai-inference",
-    "ai-index",
-    "search",
-]
-ROLES = ["creator", "rightsholder", "data-subject", "guardian", "platform", "publisher"]
-BASES = [
-    "explicit-consent",
-    "no-objection",
-    "terms-of-service",
-    "license",
-    "statutory-exception",
-    "unspecified",
-]
+from aiconsent.manifests import layout
+
+# the vocabulary's terms (sorted: hypothesis draws by position, so the order must be stable)
+PURPOSES = sorted(layout.PURPOSES)
+ROLES = sorted(layout.ROLES)
+BASES = sorted(layout.BASES)
 START = datetime(2007, 1, 1, tzinfo=UTC)
 
 
