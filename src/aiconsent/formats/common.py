@@ -27,6 +27,7 @@ PURPOSES: Final = (
     "search",
 )
 EVIDENCE_LIMIT: Final = 2048  # characters of the raw signal kept in the evidence IRI
+UNDATED: Final = "0001-01-01T00:00:00Z"  # declaredAt of what holds whatever the time (spec §9.1)
 
 
 def now() -> datetime:
